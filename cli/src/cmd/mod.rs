@@ -1,0 +1,7 @@
+//! One module per `uadk` subcommand.
+
+pub mod bench;
+pub mod compress;
+pub mod crypto;
+pub mod emu;
+pub mod info;

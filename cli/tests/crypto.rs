@@ -1,0 +1,281 @@
+//! `uadk digest` and `uadk cipher` end to end: output matches coreutils and the openssl
+//! command, AEAD round trips, and a failed tag check exits non-zero and writes nothing.
+
+use std::io::Write;
+use std::path::PathBuf;
+use std::process::{Command, Output, Stdio};
+
+fn uadk(args: &[&str], stdin: &[u8]) -> Output {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_uadk"))
+        .args(args)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("run uadk");
+    child.stdin.take().unwrap().write_all(stdin).unwrap();
+    child.wait_with_output().unwrap()
+}
+
+fn tool(cmd: &str, args: &[&str]) -> Option<String> {
+    let out = Command::new(cmd).args(args).output().ok()?;
+    out.status
+        .success()
+        .then(|| String::from_utf8_lossy(&out.stdout).into_owned())
+}
+
+fn temp_file(name: &str, data: &[u8]) -> PathBuf {
+    let p = std::env::temp_dir().join(format!("uadk-crypto-cli-{}-{name}", std::process::id()));
+    std::fs::write(&p, data).unwrap();
+    p
+}
+
+fn sample() -> Vec<u8> {
+    (0..100_000u32).map(|i| (i * 31 % 251) as u8).collect()
+}
+
+#[test]
+fn digest_lines_match_coreutils() {
+    let f = temp_file("digest", &sample());
+    let path = f.to_str().unwrap();
+    for (alg, sum) in [
+        ("sha256", "sha256sum"),
+        ("sha512", "sha512sum"),
+        ("sha1", "sha1sum"),
+        ("md5", "md5sum"),
+    ] {
+        let out = uadk(&["digest", "--alg", alg, path], b"");
+        assert!(
+            out.status.success(),
+            "{alg}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let ours = String::from_utf8(out.stdout).unwrap();
+        match tool(sum, &[path]) {
+            Some(theirs) => assert_eq!(ours, theirs, "{alg}"),
+            None => eprintln!("{sum} not installed; skipped"),
+        }
+    }
+    // stdin is "-".
+    let out = uadk(&["digest", "--alg", "sha256"], b"abc");
+    assert_eq!(
+        String::from_utf8(out.stdout).unwrap(),
+        "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad  -\n"
+    );
+    std::fs::remove_file(f).ok();
+}
+
+#[test]
+fn sm3_and_hmac_match_openssl() {
+    let f = temp_file("hmac", &sample());
+    let path = f.to_str().unwrap();
+    let Some(_) = tool("openssl", &["version"]) else {
+        eprintln!("openssl command not installed; skipped");
+        return;
+    };
+    let hexed = |s: String| s.trim().rsplit(' ').next().unwrap().to_string();
+    let ours = uadk(&["digest", "--alg", "sm3", path], b"");
+    let theirs = tool("openssl", &["dgst", "-sm3", path]).unwrap();
+    assert_eq!(
+        String::from_utf8(ours.stdout)
+            .unwrap()
+            .split_whitespace()
+            .next()
+            .unwrap(),
+        hexed(theirs)
+    );
+    for alg in ["sha256", "sha384", "sm3"] {
+        let ours = uadk(
+            &["digest", "--alg", &format!("hmac-{alg}"), "--key", "6b6579", path],
+            b"",
+        );
+        assert!(ours.status.success());
+        let theirs = tool("openssl", &["dgst", &format!("-{alg}"), "-hmac", "key", path]).unwrap();
+        assert_eq!(
+            String::from_utf8(ours.stdout)
+                .unwrap()
+                .split_whitespace()
+                .next()
+                .unwrap(),
+            hexed(theirs),
+            "hmac-{alg}"
+        );
+    }
+    std::fs::remove_file(f).ok();
+}
+
+#[test]
+fn cipher_matches_openssl_enc() {
+    let Some(_) = tool("openssl", &["version"]) else {
+        eprintln!("openssl command not installed; skipped");
+        return;
+    };
+    let data = &sample()[..4096];
+    let f = temp_file("enc", data);
+    let key = "000102030405060708090a0b0c0d0e0f";
+    let iv = "f0f1f2f3f4f5f6f7f8f9fafbfcfdfeff";
+    for alg in ["aes-128-cbc", "aes-128-ctr", "sm4-cbc", "sm4-ctr"] {
+        let ours = uadk(
+            &["cipher", "--alg", alg, "--key", key, "--iv", iv, "--encrypt"],
+            data,
+        );
+        assert!(
+            ours.status.success(),
+            "{alg}: {}",
+            String::from_utf8_lossy(&ours.stderr)
+        );
+        let theirs = Command::new("openssl")
+            .args([
+                "enc",
+                &format!("-{alg}"),
+                "-K",
+                key,
+                "-iv",
+                iv,
+                "-nopad",
+                "-in",
+                f.to_str().unwrap(),
+            ])
+            .output()
+            .unwrap();
+        assert_eq!(ours.stdout, theirs.stdout, "{alg}");
+        let back = uadk(
+            &["cipher", "--alg", alg, "--key", key, "--iv", iv, "--decrypt"],
+            &ours.stdout,
+        );
+        assert_eq!(back.stdout, data);
+    }
+    std::fs::remove_file(f).ok();
+}
+
+#[test]
+fn aead_round_trip_and_failed_tag_writes_nothing() {
+    let data = sample();
+    for (alg, key, nonce) in [
+        ("aes-256-gcm", "00".repeat(32), "00".repeat(12)),
+        ("sm4-ccm", "11".repeat(16), "22".repeat(12)),
+    ] {
+        let base = [
+            "cipher", "--alg", alg, "--key", &key, "--iv", &nonce, "--aad", "abcd",
+        ];
+        let enc = uadk(&[&base[..], &["--encrypt"]].concat(), &data);
+        assert!(
+            enc.status.success(),
+            "{alg}: {}",
+            String::from_utf8_lossy(&enc.stderr)
+        );
+        assert_eq!(enc.stdout.len(), data.len() + 16);
+        let dec = uadk(&[&base[..], &["--decrypt"]].concat(), &enc.stdout);
+        assert!(dec.status.success());
+        assert_eq!(dec.stdout, data);
+        // Tag given separately.
+        let (ct, tag) = enc.stdout.split_at(data.len());
+        let tag_hex: String = tag.iter().map(|b| format!("{b:02x}")).collect();
+        let dec = uadk(&[&base[..], &["--decrypt", "--tag", &tag_hex]].concat(), ct);
+        assert_eq!(dec.stdout, data);
+        // One flipped bit: non-zero exit, empty stdout, a message on stderr.
+        let mut bad = enc.stdout.clone();
+        bad[10] ^= 1;
+        let dec = uadk(&[&base[..], &["--decrypt"]].concat(), &bad);
+        assert!(!dec.status.success());
+        assert!(dec.stdout.is_empty(), "{alg} wrote {} bytes", dec.stdout.len());
+        assert!(String::from_utf8_lossy(&dec.stderr).contains("authentication failed"));
+    }
+    // Shorter tags.
+    let enc = uadk(
+        &[
+            "cipher",
+            "--alg",
+            "aes-128-ccm",
+            "--key",
+            &"33".repeat(16),
+            "--iv",
+            &"44".repeat(13),
+            "--tag-len",
+            "8",
+            "--encrypt",
+        ],
+        b"hi",
+    );
+    assert_eq!(enc.stdout.len(), 2 + 8);
+}
+
+#[test]
+fn bad_input_is_a_clear_error() {
+    let cases: [(&[&str], &str); 5] = [
+        (
+            &["cipher", "--alg", "aes-128-cbc", "--key", "00", "--encrypt"],
+            "must be 16 bytes",
+        ),
+        (
+            &["cipher", "--alg", "rot13", "--key", "00", "--encrypt"],
+            "uadk cipher --list",
+        ),
+        (
+            &[
+                "cipher",
+                "--alg",
+                "aes-128-xts",
+                "--key",
+                &"ab".repeat(32),
+                "--iv",
+                &"00".repeat(16),
+                "--encrypt",
+            ],
+            "halves",
+        ),
+        (
+            &[
+                "cipher",
+                "--alg",
+                "aes-128-gcm",
+                "--key",
+                &"00".repeat(16),
+                "--iv",
+                "0011",
+                "--encrypt",
+            ],
+            "nonce",
+        ),
+        (
+            &["digest", "--alg", "sha256", "--backend", "device"],
+            "no device offers",
+        ),
+    ];
+    for (args, msg) in cases {
+        let out = uadk(args, b"0123456789abcdef");
+        assert!(!out.status.success(), "{args:?}");
+        assert!(out.stdout.is_empty());
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(err.contains(msg), "{args:?}: {err}");
+    }
+    let list = uadk(&["cipher", "--list"], b"");
+    let names = String::from_utf8(list.stdout).unwrap();
+    assert!(names.lines().any(|l| l == "sm4-xts") && names.lines().any(|l| l == "aes-128-gcm"));
+    let list = uadk(&["digest", "--list"], b"");
+    assert!(String::from_utf8(list.stdout)
+        .unwrap()
+        .lines()
+        .any(|l| l == "hmac-sm3"));
+}
+
+#[test]
+fn bench_crypto_json_has_uadk_and_openssl_rows() {
+    let out = uadk(
+        &[
+            "bench", "crypto", "--json", "--alg", "sha256", "--size", "4096", "--secs", "0.05",
+        ],
+        b"",
+    );
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(v["bench"], "crypto");
+    let rows = v["results"].as_array().unwrap();
+    for imp in ["uadk", "openssl"] {
+        let r = rows.iter().find(|r| r["impl"] == imp).expect(imp);
+        assert_eq!(r["alg"], "sha256");
+        assert_eq!(r["size"], 4096);
+        assert!(r["mb_per_s"].as_f64().unwrap() > 0.0 && r["ops_per_s"].as_f64().unwrap() > 0.0);
+        assert!(r["backend"].is_string() && r["threads"] == 1);
+    }
+}

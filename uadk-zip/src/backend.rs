@@ -1,0 +1,350 @@
+//! Backend choice (`Auto` / `Device` / `Software`), the observable result of that choice,
+//! per-session counters, and the seam a hardware engine plugs into.
+//!
+//! Every engine — software library or device queue — speaks *raw deflate* through two small
+//! traits, [`RawCompress`] and [`RawDecompress`]; framing and checksums stay in
+//! [`crate::format`]. A device engine registers itself with [`register_device`]; sessions
+//! with `Backend::Auto` or `Backend::Device` then use it when it [offers](DeviceEngine::offers)
+//! the format.
+
+use crate::error::{Error, Result};
+use crate::format::Format;
+use crate::software::Library;
+use crate::stream::Flush;
+use parking_lot::RwLock;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
+
+/// Which kind of engine a session may use.
+///
+/// ```
+/// use uadk_zip::Backend;
+/// assert_eq!("software".parse::<Backend>().unwrap(), Backend::Software);
+/// ```
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
+pub enum Backend {
+    /// A device if one offers the algorithm, else software.
+    #[default]
+    Auto,
+    /// A device only; an error if none offers the algorithm.
+    Device,
+    /// Software only.
+    Software,
+}
+
+impl std::str::FromStr for Backend {
+    type Err = Error;
+    fn from_str(s: &str) -> Result<Self> {
+        match s.to_ascii_lowercase().as_str() {
+            "auto" => Ok(Backend::Auto),
+            "device" | "hw" => Ok(Backend::Device),
+            "software" | "sw" => Ok(Backend::Software),
+            _ => Err(Error::InvalidArgument(format!(
+                "unknown backend {s:?}: use auto, device or software"
+            ))),
+        }
+    }
+}
+
+/// Compression or decompression.
+///
+/// ```
+/// assert_eq!(uadk_zip::Direction::Compress.to_string(), "compress");
+/// ```
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Direction {
+    /// Compression.
+    Compress,
+    /// Decompression.
+    Decompress,
+}
+
+impl std::fmt::Display for Direction {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            Direction::Compress => "compress",
+            Direction::Decompress => "decompress",
+        })
+    }
+}
+
+/// The engine that actually ran a request.
+///
+/// ```
+/// use uadk_zip::{Engine, software::Library};
+/// assert_eq!(Engine::Software(Library::Isal).to_string(), "software:isa-l");
+/// ```
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Engine {
+    /// A software library.
+    Software(Library),
+    /// A device engine, by its name.
+    Device(String),
+}
+
+impl Engine {
+    /// `"device"` or `"software"`, as used in reports and bench rows.
+    ///
+    /// ```
+    /// use uadk_zip::{Engine, software::Library};
+    /// assert_eq!(Engine::Software(Library::ZlibRs).kind(), "software");
+    /// ```
+    pub fn kind(&self) -> &'static str {
+        match self {
+            Engine::Software(_) => "software",
+            Engine::Device(_) => "device",
+        }
+    }
+}
+
+impl std::fmt::Display for Engine {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Engine::Software(l) => write!(f, "software:{}", l.name()),
+            Engine::Device(d) => write!(f, "device:{d}"),
+        }
+    }
+}
+
+/// What ran one request and why.
+///
+/// ```
+/// use uadk_zip::{Config, Session};
+/// let s = Session::new(Config::default()).unwrap();
+/// let (_, report) = s.compress_report(b"hello").unwrap();
+/// assert_eq!(report.engine.kind(), "software");
+/// assert!(report.reason.contains("no device offers gzip"));
+/// ```
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Report {
+    /// Engine that produced the result.
+    pub engine: Engine,
+    /// Why that engine: the backend resolution and, for software, the library choice.
+    pub reason: String,
+    /// True when a device failed and the request was redone in software.
+    pub fell_back: bool,
+    /// Threads used (more than 1 for parallel compression).
+    pub threads: usize,
+    /// Uncompressed bytes.
+    pub uncompressed: u64,
+    /// Compressed bytes.
+    pub compressed: u64,
+}
+
+/// Per-session request counters; cheap to update from many threads.
+#[derive(Debug, Default)]
+pub struct Counters {
+    device: AtomicU64,
+    software: AtomicU64,
+    fallbacks: AtomicU64,
+    errors: AtomicU64,
+    bytes_in: AtomicU64,
+    bytes_out: AtomicU64,
+}
+
+/// A copy of the counters at one moment.
+///
+/// ```
+/// use uadk_zip::{Config, Session};
+/// let s = Session::new(Config::default()).unwrap();
+/// s.compress(b"abc").unwrap();
+/// let c = s.counters();
+/// assert_eq!((c.software_requests, c.device_requests, c.fallbacks), (1, 0, 0));
+/// ```
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct CounterSnapshot {
+    /// Requests completed on a device.
+    pub device_requests: u64,
+    /// Requests completed in software (fallbacks included).
+    pub software_requests: u64,
+    /// Device failures redone in software.
+    pub fallbacks: u64,
+    /// Requests that returned an error.
+    pub errors: u64,
+    /// Uncompressed bytes of completed requests.
+    pub bytes_uncompressed: u64,
+    /// Compressed bytes of completed requests.
+    pub bytes_compressed: u64,
+}
+
+impl Counters {
+    pub(crate) fn record(&self, r: &Report) {
+        match r.engine {
+            Engine::Device(_) => &self.device,
+            Engine::Software(_) => &self.software,
+        }
+        .fetch_add(1, Ordering::Relaxed);
+        if r.fell_back {
+            self.fallbacks.fetch_add(1, Ordering::Relaxed);
+        }
+        self.bytes_in.fetch_add(r.uncompressed, Ordering::Relaxed);
+        self.bytes_out.fetch_add(r.compressed, Ordering::Relaxed);
+    }
+
+    pub(crate) fn error(&self) {
+        self.errors.fetch_add(1, Ordering::Relaxed);
+    }
+
+    /// Reads all counters.
+    ///
+    /// ```
+    /// let c = uadk_zip::Counters::default();
+    /// assert_eq!(c.snapshot().errors, 0);
+    /// ```
+    pub fn snapshot(&self) -> CounterSnapshot {
+        let g = |a: &AtomicU64| a.load(Ordering::Relaxed);
+        CounterSnapshot {
+            device_requests: g(&self.device),
+            software_requests: g(&self.software),
+            fallbacks: g(&self.fallbacks),
+            errors: g(&self.errors),
+            bytes_uncompressed: g(&self.bytes_in),
+            bytes_compressed: g(&self.bytes_out),
+        }
+    }
+}
+
+/// Progress of one call of a raw engine.
+///
+/// ```
+/// let s = uadk_zip::Step { consumed: 3, produced: 5, done: true };
+/// assert!(s.done);
+/// ```
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Step {
+    /// Input bytes consumed.
+    pub consumed: usize,
+    /// Output bytes written.
+    pub produced: usize,
+    /// Compression: the requested flush is complete (for `Finish`, the final block is
+    /// written). Decompression: the final deflate block has been decoded.
+    pub done: bool,
+}
+
+/// A raw-deflate compressor: the contract between the front-end and any engine.
+///
+/// Semantics follow zlib's `deflate()`: call with the same flush until `done`; input not
+/// consumed must be passed again. After `Finish` is done the engine is spent.
+pub trait RawCompress: Send {
+    /// Compresses from `input` into `output` with `flush`.
+    fn step(&mut self, input: &[u8], output: &mut [u8], flush: Flush) -> Result<Step>;
+    /// The engine, for reports.
+    fn engine(&self) -> Engine;
+}
+
+/// A decompressor of a stream's body and trailer (semantics of zlib's `inflate()`).
+///
+/// It is created for one format: for zlib and gzip it verifies the trailer (adler32, or
+/// crc32 and ISIZE) after the final block itself, as the hardware does.
+pub trait RawDecompress: Send {
+    /// Decompresses from `input` into `output`; `done` once the final block is decoded and
+    /// the trailer verified, and `consumed` then stops right after the trailer.
+    fn step(&mut self, input: &[u8], output: &mut [u8]) -> Result<Step>;
+    /// The engine, for reports.
+    fn engine(&self) -> Engine;
+}
+
+/// What a hardware engine (e.g. a HiSilicon ZIP device behind uadk-core queues) implements.
+///
+/// ```
+/// use uadk_zip::{DeviceEngine, Direction, Format, RawCompress, RawDecompress, Result};
+/// struct NoQueues;
+/// impl DeviceEngine for NoQueues {
+///     fn name(&self) -> String { "none".into() }
+///     fn offers(&self, _: Format, _: Direction) -> bool { false }
+///     fn queues(&self) -> usize { 0 }
+///     fn compressor(&self, _level: u32) -> Result<Box<dyn RawCompress>> {
+///         Err(uadk_zip::Error::Device("no queue".into()))
+///     }
+///     fn decompressor(&self, _format: Format) -> Result<Box<dyn RawDecompress>> {
+///         Err(uadk_zip::Error::Device("no queue".into()))
+///     }
+/// }
+/// assert!(!NoQueues.offers(Format::Gzip, Direction::Compress));
+/// ```
+pub trait DeviceEngine: Send + Sync {
+    /// Name shown in reports (e.g. `hisi_zip-0`).
+    fn name(&self) -> String;
+    /// Whether the device offers `format` in `direction` (v2 silicon: zlib/gzip only).
+    fn offers(&self, format: Format, direction: Direction) -> bool;
+    /// Number of hardware queues (parallel compression spreads blocks over them).
+    fn queues(&self) -> usize;
+    /// A raw-deflate compressor on one queue.
+    fn compressor(&self, level: u32) -> Result<Box<dyn RawCompress>>;
+    /// A decompressor on one queue for the body and trailer of a `format` stream (the
+    /// front-end has already consumed the header).
+    fn decompressor(&self, format: Format) -> Result<Box<dyn RawDecompress>>;
+}
+
+static DEVICES: RwLock<Vec<Arc<dyn DeviceEngine>>> = RwLock::new(Vec::new());
+
+/// Makes a device engine available to sessions created afterwards.
+///
+/// ```
+/// // uadk-core's ZIP driver calls this once per probed device.
+/// assert!(uadk_zip::devices().is_empty());
+/// ```
+pub fn register_device(engine: Arc<dyn DeviceEngine>) {
+    DEVICES.write().push(engine);
+}
+
+/// The registered device engines.
+///
+/// ```
+/// println!("{} device engine(s)", uadk_zip::devices().len());
+/// ```
+pub fn devices() -> Vec<Arc<dyn DeviceEngine>> {
+    DEVICES.read().clone()
+}
+
+/// The outcome of resolving a [`Backend`] for one format and direction.
+#[derive(Clone)]
+pub(crate) struct Resolved {
+    pub device: Option<Arc<dyn DeviceEngine>>,
+    pub reason: String,
+    /// `Backend::Device` was asked for and no device offers this direction.
+    pub missing: bool,
+    pub format: Format,
+}
+
+impl Resolved {
+    /// Fails with [`Error::NoDevice`] when the device requested for this direction is absent.
+    pub(crate) fn usable(&self) -> Result<()> {
+        if self.missing {
+            return Err(Error::NoDevice {
+                format: self.format,
+                reason: self.reason.clone(),
+            });
+        }
+        Ok(())
+    }
+}
+
+pub(crate) fn resolve(backend: Backend, format: Format, dir: Direction) -> Resolved {
+    let r = |device, reason: String, missing| Resolved {
+        device,
+        reason,
+        missing,
+        format,
+    };
+    if backend == Backend::Software {
+        return r(None, "software backend requested".into(), false);
+    }
+    let all = devices();
+    let found = all.iter().find(|d| d.offers(format, dir)).cloned();
+    match (found, backend) {
+        (Some(d), _) => {
+            let why = format!("device {} offers {format} {dir}", d.name());
+            r(Some(d), why, false)
+        }
+        (None, Backend::Device) => {
+            let why = if all.is_empty() {
+                "no device backend is available (no uacce ZIP device was registered)".into()
+            } else {
+                format!("none of {} registered device(s) offers {format} {dir}", all.len())
+            };
+            r(None, why, true)
+        }
+        (None, _) => r(None, format!("auto: no device offers {format} {dir}"), false),
+    }
+}

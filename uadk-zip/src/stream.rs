@@ -1,0 +1,753 @@
+//! Streaming compression and decompression with zlib's flush modes.
+//!
+//! [`Compressor`] writes the header, drives a raw engine, and appends the trailer;
+//! [`Decompressor`] parses headers (gzip: name/mtime/comment/extra/hcrc), drives a raw
+//! engine that verifies the trailer, follows concatenated gzip members, and rejects trailing
+//! data, output beyond the session's limit and truncation.
+
+use crate::backend::{Counters, DeviceEngine, Engine, RawCompress, RawDecompress, Report, Step};
+use crate::error::{Error, Result};
+use crate::format::{check_zlib_header, header, trailer, Check, Format, GzipHeader};
+use crate::software::{self, Library, Mode};
+use crate::Direction;
+use std::sync::Arc;
+
+/// zlib's flush modes.
+///
+/// ```
+/// use uadk_zip::Flush;
+/// assert_ne!(Flush::Sync, Flush::Full);
+/// ```
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
+pub enum Flush {
+    /// Compress as input arrives; output may lag behind.
+    #[default]
+    None,
+    /// Emit everything so far and byte-align (empty stored block); history is kept.
+    Sync,
+    /// Like `Sync`, and forget history, so decoding can restart here.
+    Full,
+    /// Finish the stream (final block and trailer).
+    Finish,
+}
+
+/// Result of one streaming call.
+///
+/// ```
+/// let p = uadk_zip::Progress { consumed: 1, produced: 2, done: false };
+/// assert_eq!(p.produced, 2);
+/// ```
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Progress {
+    /// Input bytes consumed; pass the rest again.
+    pub consumed: usize,
+    /// Output bytes written.
+    pub produced: usize,
+    /// Compressor: the requested flush is complete (for `Finish`, the whole stream is
+    /// out). Decompressor: a stream (gzip: a member) ended and everything is verified.
+    pub done: bool,
+}
+
+/// Drives a raw compressor over all of `input` with `flush`, appending to `out`.
+pub(crate) fn drive_to_vec(
+    raw: &mut dyn RawCompress,
+    mut input: &[u8],
+    flush: Flush,
+    out: &mut Vec<u8>,
+) -> Result<()> {
+    loop {
+        let start = out.len();
+        let room = (input.len() / 2).clamp(64 * 1024, 16 << 20);
+        out.resize(start + room, 0);
+        let s = raw.step(input, &mut out[start..], flush);
+        let s = match s {
+            Ok(s) => s,
+            Err(e) => {
+                out.truncate(start);
+                return Err(e);
+            }
+        };
+        out.truncate(start + s.produced);
+        input = &input[s.consumed..];
+        if s.done {
+            return Ok(());
+        }
+        if s.consumed == 0 && s.produced == 0 {
+            return Err(Error::Library {
+                library: "engine",
+                detail: "compression made no progress".into(),
+            });
+        }
+    }
+}
+
+/// Streaming compressor producing a complete deflate/zlib/gzip stream.
+///
+/// ```
+/// use uadk_zip::{Config, Flush, Session};
+/// let s = Session::new(Config::default()).unwrap();
+/// let mut c = s.compressor().unwrap();
+/// let mut out = Vec::new();
+/// c.compress_vec(b"part one, ", &mut out, Flush::Sync).unwrap();
+/// c.compress_vec(b"part two", &mut out, Flush::Finish).unwrap();
+/// assert_eq!(s.decompress(&out).unwrap(), b"part one, part two");
+/// ```
+pub struct Compressor {
+    raw: Box<dyn RawCompress>,
+    format: Format,
+    level: u32,
+    gzip: GzipHeader,
+    pending: Vec<u8>,
+    pending_pos: usize,
+    check: Check,
+    total_in: u64,
+    total_out: u64,
+    raw_in: u64,
+    finishing: bool,
+    finished: bool,
+    report: Report,
+    fallback: bool,
+    counters: Option<Arc<Counters>>,
+}
+
+impl Compressor {
+    pub(crate) fn new(
+        raw: Box<dyn RawCompress>,
+        format: Format,
+        level: u32,
+        gzip: GzipHeader,
+        reason: String,
+        fallback: bool,
+        counters: Option<Arc<Counters>>,
+    ) -> Result<Self> {
+        let pending = header(format, level, &gzip)?;
+        Ok(Compressor {
+            report: Report {
+                engine: raw.engine(),
+                reason,
+                fell_back: false,
+                threads: 1,
+                uncompressed: 0,
+                compressed: 0,
+            },
+            raw,
+            format,
+            level,
+            gzip,
+            pending,
+            pending_pos: 0,
+            check: Check::new(format),
+            total_in: 0,
+            total_out: 0,
+            raw_in: 0,
+            finishing: false,
+            finished: false,
+            fallback,
+            counters,
+        })
+    }
+
+    /// A software compressor without a session (software library chosen by level).
+    ///
+    /// ```
+    /// use uadk_zip::{Compressor, Flush, Format};
+    /// let mut c = Compressor::software(Format::Zlib, 1).unwrap();
+    /// let mut z = Vec::new();
+    /// c.compress_vec(b"hi", &mut z, Flush::Finish).unwrap();
+    /// assert_eq!(&z[..2], &[0x78, 0x01]);
+    /// ```
+    pub fn software(format: Format, level: u32) -> Result<Self> {
+        if level > 9 {
+            return Err(Error::InvalidLevel(level));
+        }
+        let (lib, why) = software::choose(Direction::Compress, level, Mode::Stream);
+        Self::new(
+            software::raw_compressor(lib, level)?,
+            format,
+            level,
+            GzipHeader::default(),
+            why.into(),
+            false,
+            None,
+        )
+    }
+
+    /// Compresses from `input` into `output`; call again with the unconsumed input (and the
+    /// same flush) until [`Progress::done`].
+    ///
+    /// ```
+    /// use uadk_zip::{Compressor, Flush, Format};
+    /// let mut c = Compressor::software(Format::Deflate, 6).unwrap();
+    /// let mut buf = [0u8; 64];
+    /// let p = c.compress(b"aaaaaaaaaa", &mut buf, Flush::Finish).unwrap();
+    /// assert!(p.done && p.consumed == 10);
+    /// ```
+    pub fn compress(&mut self, input: &[u8], output: &mut [u8], flush: Flush) -> Result<Progress> {
+        if self.finished {
+            if input.is_empty() {
+                return Ok(Progress {
+                    done: true,
+                    ..Progress::default()
+                });
+            }
+            return Err(Error::Finished);
+        }
+        let mut produced = self.drain_pending(output);
+        let mut consumed = 0;
+        let mut done = false;
+        if self.pending_pos == self.pending.len() && !self.finishing {
+            let step = self.raw_step(input, &mut output[produced..], flush)?;
+            self.check.update(&input[..step.consumed]);
+            self.total_in += step.consumed as u64;
+            consumed = step.consumed;
+            produced += step.produced;
+            if step.done && flush == Flush::Finish {
+                self.finishing = true;
+                self.pending = trailer(self.format, self.check.value(), self.total_in);
+                self.pending_pos = 0;
+                produced += self.drain_pending(&mut output[produced..]);
+            } else {
+                done = step.done;
+            }
+        }
+        if self.finishing && self.pending_pos == self.pending.len() {
+            self.finished = true;
+            done = true;
+            self.report.uncompressed = self.total_in;
+            self.report.compressed = self.total_out + produced as u64;
+            if let Some(c) = &self.counters {
+                c.record(&self.report);
+            }
+        }
+        self.total_out += produced as u64;
+        Ok(Progress {
+            consumed,
+            produced,
+            done,
+        })
+    }
+
+    fn raw_step(&mut self, input: &[u8], output: &mut [u8], flush: Flush) -> Result<Step> {
+        match self.raw.step(input, output, flush) {
+            Ok(s) => {
+                self.raw_in += s.consumed as u64;
+                Ok(s)
+            }
+            Err(e) if matches!(self.raw.engine(), Engine::Device(_)) => {
+                if !self.fallback {
+                    return Err(Error::Device(e.to_string()));
+                }
+                if self.raw_in > 0 {
+                    // Input already consumed by the device is gone; never emit a corrupt stream.
+                    return Err(Error::StreamLost(e.to_string()));
+                }
+                let (lib, _) = software::choose(Direction::Compress, self.level, Mode::Stream);
+                self.raw = software::raw_compressor(lib, self.level)?;
+                self.report.engine = self.raw.engine();
+                self.report.fell_back = true;
+                self.report.reason = format!("device failed before any output ({e}); redone in software");
+                self.raw_step(input, output, flush)
+            }
+            Err(e) => Err(e),
+        }
+    }
+
+    fn drain_pending(&mut self, output: &mut [u8]) -> usize {
+        let n = (self.pending.len() - self.pending_pos).min(output.len());
+        output[..n].copy_from_slice(&self.pending[self.pending_pos..self.pending_pos + n]);
+        self.pending_pos += n;
+        n
+    }
+
+    /// Compresses all of `input` with `flush`, appending the output to `out`.
+    ///
+    /// ```
+    /// use uadk_zip::{Compressor, Flush, Format};
+    /// let mut c = Compressor::software(Format::Gzip, 9).unwrap();
+    /// let mut out = Vec::new();
+    /// c.compress_vec(b"xyz", &mut out, Flush::Finish).unwrap();
+    /// assert_eq!(&out[..2], &[0x1f, 0x8b]);
+    /// ```
+    pub fn compress_vec(&mut self, mut input: &[u8], out: &mut Vec<u8>, flush: Flush) -> Result<()> {
+        loop {
+            let start = out.len();
+            let room = (input.len() / 2).clamp(32 * 1024, 16 << 20);
+            out.resize(start + room, 0);
+            let p = self.compress(input, &mut out[start..], flush);
+            let p = match p {
+                Ok(p) => p,
+                Err(e) => {
+                    out.truncate(start);
+                    return Err(e);
+                }
+            };
+            out.truncate(start + p.produced);
+            input = &input[p.consumed..];
+            if p.done || (flush == Flush::None && input.is_empty()) {
+                return Ok(());
+            }
+        }
+    }
+
+    /// True once `Finish` has completed.
+    ///
+    /// ```
+    /// let c = uadk_zip::Compressor::software(uadk_zip::Format::Gzip, 6).unwrap();
+    /// assert!(!c.is_finished());
+    /// ```
+    pub fn is_finished(&self) -> bool {
+        self.finished
+    }
+
+    /// Total uncompressed bytes consumed.
+    ///
+    /// ```
+    /// let c = uadk_zip::Compressor::software(uadk_zip::Format::Gzip, 6).unwrap();
+    /// assert_eq!(c.total_in(), 0);
+    /// ```
+    pub fn total_in(&self) -> u64 {
+        self.total_in
+    }
+
+    /// Total compressed bytes produced.
+    ///
+    /// ```
+    /// let c = uadk_zip::Compressor::software(uadk_zip::Format::Zlib, 6).unwrap();
+    /// assert_eq!(c.total_out(), 0);
+    /// ```
+    pub fn total_out(&self) -> u64 {
+        self.total_out
+    }
+
+    /// Which engine runs this stream and why.
+    ///
+    /// ```
+    /// let c = uadk_zip::Compressor::software(uadk_zip::Format::Gzip, 1).unwrap();
+    /// assert_eq!(c.report().engine.to_string(), "software:isa-l");
+    /// ```
+    pub fn report(&self) -> &Report {
+        &self.report
+    }
+
+    /// The gzip header fields this stream writes.
+    ///
+    /// ```
+    /// let c = uadk_zip::Compressor::software(uadk_zip::Format::Gzip, 6).unwrap();
+    /// assert_eq!(c.gzip_header().mtime, 0);
+    /// ```
+    pub fn gzip_header(&self) -> &GzipHeader {
+        &self.gzip
+    }
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum DState {
+    Header,
+    Body,
+    /// A gzip member ended; more input must be another member.
+    MemberEnd,
+    /// A zlib/deflate stream ended; more input is an error.
+    Done,
+}
+
+/// Streaming decompressor of deflate, zlib or (multi-member) gzip.
+///
+/// ```
+/// use uadk_zip::{compress, Decompressor, Format};
+/// let mut two = compress(b"one ", Format::Gzip).unwrap();
+/// two.extend(compress(b"two", Format::Gzip).unwrap());
+/// let mut d = Decompressor::software(Format::Gzip);
+/// let mut out = Vec::new();
+/// d.decompress_vec(&two, &mut out).unwrap();
+/// d.finish().unwrap();
+/// assert_eq!(out, b"one two");
+/// ```
+pub struct Decompressor {
+    format: Format,
+    library: Library,
+    state: DState,
+    hdr: Vec<u8>,
+    raw: Option<Box<dyn RawDecompress>>,
+    gzip: Option<GzipHeader>,
+    members: u64,
+    total_in: u64,
+    total_out: u64,
+    limit: u64,
+    report: Report,
+    counters: Option<Arc<Counters>>,
+    device: Option<Arc<dyn DeviceEngine>>,
+    fallback: bool,
+    member_in: u64,
+    member_out: u64,
+}
+
+/// Most header bytes buffered before the header must be complete (extra + name + comment).
+const MAX_HEADER: usize = 12 + 65_535 + 2 * (crate::format::MAX_GZIP_FIELD + 1) + 2;
+
+impl Decompressor {
+    pub(crate) fn new(
+        format: Format,
+        library: Library,
+        limit: u64,
+        reason: String,
+        counters: Option<Arc<Counters>>,
+    ) -> Self {
+        Decompressor {
+            format,
+            library,
+            state: DState::Header,
+            hdr: Vec::new(),
+            raw: None,
+            gzip: None,
+            members: 0,
+            total_in: 0,
+            total_out: 0,
+            limit,
+            report: Report {
+                engine: Engine::Software(library),
+                reason,
+                fell_back: false,
+                threads: 1,
+                uncompressed: 0,
+                compressed: 0,
+            },
+            counters,
+            device: None,
+            fallback: false,
+            member_in: 0,
+            member_out: 0,
+        }
+    }
+
+    /// Runs members on `device`; with `fallback`, a device failure before a member produced
+    /// anything is redone in software, later ones end in [`Error::StreamLost`].
+    pub(crate) fn with_device(mut self, device: Arc<dyn DeviceEngine>, fallback: bool) -> Self {
+        self.report.engine = Engine::Device(device.name());
+        self.device = Some(device);
+        self.fallback = fallback;
+        self
+    }
+
+    fn body_step(&mut self, input: &[u8], output: &mut [u8]) -> Result<Step> {
+        let raw = self.raw.as_mut().expect("engine exists in Body state");
+        match raw.step(input, output) {
+            Ok(s) => {
+                self.member_in += s.consumed as u64;
+                self.member_out += s.produced as u64;
+                Ok(s)
+            }
+            Err(Error::Device(e)) => {
+                if !self.fallback || self.member_in > 0 || self.member_out > 0 {
+                    return Err(Error::StreamLost(e));
+                }
+                self.raw = Some(software::raw_decompressor(Library::Isal, self.format));
+                self.report.engine = Engine::Software(Library::Isal);
+                self.report.fell_back = true;
+                self.report.reason = format!("device failed before any output ({e}); redone in software");
+                self.body_step(input, output)
+            }
+            Err(e) => Err(e),
+        }
+    }
+
+    /// A software decompressor without a session and without an output limit.
+    ///
+    /// ```
+    /// let d = uadk_zip::Decompressor::software(uadk_zip::Format::Zlib);
+    /// assert!(!d.is_done());
+    /// ```
+    pub fn software(format: Format) -> Self {
+        let (lib, why) = software::choose(Direction::Decompress, 0, Mode::Stream);
+        Self::new(format, lib, u64::MAX, why.into(), None)
+    }
+
+    /// Decompresses from `input` into `output`. Returns when the input is used up, the
+    /// output is full, or a stream/member ended (`done`); pass unconsumed input again.
+    ///
+    /// ```
+    /// use uadk_zip::{compress, Decompressor, Format};
+    /// let z = compress(b"hello", Format::Zlib).unwrap();
+    /// let mut d = Decompressor::software(Format::Zlib);
+    /// let mut out = [0u8; 16];
+    /// let p = d.decompress(&z, &mut out).unwrap();
+    /// assert!(p.done);
+    /// assert_eq!(&out[..p.produced], b"hello");
+    /// ```
+    pub fn decompress(&mut self, input: &[u8], output: &mut [u8]) -> Result<Progress> {
+        let r = self.decompress_inner(input, output);
+        if r.is_err() {
+            if let Some(c) = &self.counters {
+                c.error();
+            }
+        }
+        r
+    }
+
+    fn decompress_inner(&mut self, input: &[u8], output: &mut [u8]) -> Result<Progress> {
+        let mut ip = 0;
+        let mut op = 0;
+        loop {
+            match self.state {
+                DState::Header => {
+                    if ip == input.len() {
+                        break;
+                    }
+                    ip += self.read_header(&input[ip..])?;
+                }
+                DState::Body => {
+                    let remaining = self.limit.saturating_sub(self.total_out);
+                    let allow = (output.len() - op)
+                        .min(usize::try_from(remaining).unwrap_or(usize::MAX).saturating_add(1));
+                    let s = self
+                        .body_step(&input[ip..], &mut output[op..op + allow])
+                        .map_err(|e| match e {
+                            Error::TrailingData { format, .. } => Error::TrailingData {
+                                format,
+                                offset: self.total_in + ip as u64,
+                            },
+                            e => e,
+                        })?;
+                    ip += s.consumed;
+                    op += s.produced;
+                    self.total_out += s.produced as u64;
+                    if self.total_out > self.limit {
+                        return Err(Error::OutputLimit { limit: self.limit });
+                    }
+                    if s.done {
+                        self.members += 1;
+                        self.raw = None;
+                        self.state = if self.format == Format::Gzip {
+                            DState::MemberEnd
+                        } else {
+                            DState::Done
+                        };
+                        break;
+                    }
+                    if s.consumed == 0 && s.produced == 0 {
+                        break;
+                    }
+                }
+                DState::MemberEnd => {
+                    if ip == input.len() {
+                        break;
+                    }
+                    if input[ip] != 0x1f {
+                        return Err(Error::TrailingData {
+                            format: self.format,
+                            offset: self.total_in + ip as u64,
+                        });
+                    }
+                    self.state = DState::Header;
+                }
+                DState::Done => {
+                    if ip < input.len() {
+                        return Err(Error::TrailingData {
+                            format: self.format,
+                            offset: self.total_in + ip as u64,
+                        });
+                    }
+                    break;
+                }
+            }
+            if op == output.len() && self.state == DState::Body {
+                break;
+            }
+        }
+        self.total_in += ip as u64;
+        let done = matches!(self.state, DState::MemberEnd | DState::Done);
+        Ok(Progress {
+            consumed: ip,
+            produced: op,
+            done,
+        })
+    }
+
+    /// Consumes header bytes from `input`; returns how many.
+    fn read_header(&mut self, input: &[u8]) -> Result<usize> {
+        let need_more = |have: usize| have >= MAX_HEADER;
+        match self.format {
+            Format::Deflate => {
+                self.start_body()?;
+                Ok(0)
+            }
+            Format::Zlib => {
+                let take = (2 - self.hdr.len()).min(input.len());
+                self.hdr.extend_from_slice(&input[..take]);
+                if self.hdr.len() == 2 {
+                    check_zlib_header([self.hdr[0], self.hdr[1]])?;
+                    self.start_body()?;
+                }
+                Ok(take)
+            }
+            Format::Gzip => {
+                let before = self.hdr.len();
+                let take = input.len().min(MAX_HEADER - before);
+                self.hdr.extend_from_slice(&input[..take]);
+                match GzipHeader::parse(&self.hdr)? {
+                    Some((h, len)) => {
+                        if self.gzip.is_none() {
+                            self.gzip = Some(h);
+                        }
+                        self.start_body()?;
+                        Ok(len - before)
+                    }
+                    None if need_more(self.hdr.len()) => Err(Error::corrupt(
+                        Format::Gzip,
+                        format!("header longer than {MAX_HEADER} bytes"),
+                    )),
+                    None => Ok(take),
+                }
+            }
+        }
+    }
+
+    fn start_body(&mut self) -> Result<()> {
+        self.hdr.clear();
+        self.member_in = 0;
+        self.member_out = 0;
+        let mut raw = None;
+        if let Some(dev) = &self.device {
+            match dev.decompressor(self.format) {
+                Ok(r) => raw = Some(r),
+                Err(e) if self.fallback => {
+                    self.report.engine = Engine::Software(self.library);
+                    self.report.fell_back = true;
+                    self.report.reason = format!("device unavailable ({e}); software");
+                }
+                Err(e) => return Err(Error::Device(e.to_string())),
+            }
+        }
+        self.raw = Some(raw.unwrap_or_else(|| software::raw_decompressor(self.library, self.format)));
+        self.state = DState::Body;
+        Ok(())
+    }
+
+    /// Decompresses all of `input`, appending to `out` (growing it as needed, within the
+    /// output limit).
+    ///
+    /// ```
+    /// use uadk_zip::{compress, Decompressor, Format};
+    /// let z = compress(&[1u8; 5000], Format::Deflate).unwrap();
+    /// let mut d = Decompressor::software(Format::Deflate);
+    /// let mut out = Vec::new();
+    /// d.decompress_vec(&z, &mut out).unwrap();
+    /// assert_eq!(out.len(), 5000);
+    /// ```
+    pub fn decompress_vec(&mut self, mut input: &[u8], out: &mut Vec<u8>) -> Result<()> {
+        loop {
+            if out.capacity() - out.len() < 16 * 1024 {
+                out.reserve((out.len() / 2).clamp(64 * 1024, 64 << 20));
+            }
+            let start = out.len();
+            let room = out.capacity() - start;
+            out.resize(start + room, 0);
+            let p = self.decompress(input, &mut out[start..]);
+            let p = match p {
+                Ok(p) => p,
+                Err(e) => {
+                    out.truncate(start);
+                    return Err(e);
+                }
+            };
+            out.truncate(start + p.produced);
+            input = &input[p.consumed..];
+            if input.is_empty() && (p.produced < room || p.done || self.state == DState::Header) {
+                return Ok(());
+            }
+            if p.consumed == 0 && p.produced == 0 && !p.done {
+                return Err(Error::Library {
+                    library: "engine",
+                    detail: "decompression made no progress".into(),
+                });
+            }
+        }
+    }
+
+    /// Declares the end of input: an error unless at least one complete stream was read and
+    /// nothing is left half-way.
+    ///
+    /// ```
+    /// use uadk_zip::{compress, Decompressor, Error, Format};
+    /// let z = compress(b"abcdef", Format::Gzip).unwrap();
+    /// let mut d = Decompressor::software(Format::Gzip);
+    /// let mut out = Vec::new();
+    /// d.decompress_vec(&z[..z.len() - 3], &mut out).unwrap();
+    /// assert!(matches!(d.finish(), Err(Error::Truncated { .. })));
+    /// ```
+    pub fn finish(&mut self) -> Result<()> {
+        match self.state {
+            DState::MemberEnd | DState::Done => {
+                self.report.uncompressed = self.total_out;
+                self.report.compressed = self.total_in;
+                if let Some(c) = self.counters.take() {
+                    c.record(&self.report);
+                }
+                Ok(())
+            }
+            DState::Header if self.members == 0 && self.hdr.is_empty() && self.total_in == 0 => {
+                Err(Error::EmptyInput { format: self.format })
+            }
+            _ => Err(Error::Truncated { format: self.format }),
+        }
+    }
+
+    /// True when the input so far ends exactly at the end of a stream (or gzip member).
+    ///
+    /// ```
+    /// assert!(!uadk_zip::Decompressor::software(uadk_zip::Format::Gzip).is_done());
+    /// ```
+    pub fn is_done(&self) -> bool {
+        matches!(self.state, DState::MemberEnd | DState::Done)
+    }
+
+    /// The header of the first gzip member, once read.
+    ///
+    /// ```
+    /// use uadk_zip::{Config, Decompressor, Format, GzipHeader, Session};
+    /// let s = Session::new(Config { gzip_header: GzipHeader { name: Some(b"f".to_vec()), ..Default::default() }, ..Config::default() }).unwrap();
+    /// let z = s.compress(b"data").unwrap();
+    /// let mut d = Decompressor::software(Format::Gzip);
+    /// d.decompress_vec(&z, &mut Vec::new()).unwrap();
+    /// assert_eq!(d.gzip_header().unwrap().name.as_deref(), Some(&b"f"[..]));
+    /// ```
+    pub fn gzip_header(&self) -> Option<&GzipHeader> {
+        self.gzip.as_ref()
+    }
+
+    /// Number of complete streams (gzip members) read so far.
+    ///
+    /// ```
+    /// assert_eq!(uadk_zip::Decompressor::software(uadk_zip::Format::Gzip).members(), 0);
+    /// ```
+    pub fn members(&self) -> u64 {
+        self.members
+    }
+
+    /// Total compressed bytes consumed.
+    ///
+    /// ```
+    /// assert_eq!(uadk_zip::Decompressor::software(uadk_zip::Format::Gzip).total_in(), 0);
+    /// ```
+    pub fn total_in(&self) -> u64 {
+        self.total_in
+    }
+
+    /// Total decompressed bytes produced.
+    ///
+    /// ```
+    /// assert_eq!(uadk_zip::Decompressor::software(uadk_zip::Format::Gzip).total_out(), 0);
+    /// ```
+    pub fn total_out(&self) -> u64 {
+        self.total_out
+    }
+
+    /// Which engine runs this stream and why.
+    ///
+    /// ```
+    /// let d = uadk_zip::Decompressor::software(uadk_zip::Format::Gzip);
+    /// assert_eq!(d.report().engine.to_string(), "software:isa-l");
+    /// ```
+    pub fn report(&self) -> &Report {
+        &self.report
+    }
+}
