@@ -185,3 +185,36 @@ fn corrupt_input_fails_and_keeps_the_input() {
     let h = d.file("h.txt", b"x");
     assert!(!run(uadk().arg("decompress").arg(&h)).status.success());
 }
+
+#[test]
+fn bench_zip_json_rows_carry_the_required_fields() {
+    let out = ok(run(uadk().args([
+        "bench",
+        "zip",
+        "--json",
+        "--backend",
+        "software",
+        "--level",
+        "1",
+        "--size",
+        "65536",
+        "--min-secs",
+        "0",
+        "--threads",
+        "2",
+    ])));
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).expect("JSON report");
+    assert_eq!(v["bench"], "zip");
+    let rows = v["results"].as_array().unwrap();
+    for imp in ["uadk", "zlib", "isa-l", "libdeflate", "zlib-rs"] {
+        assert!(rows.iter().any(|r| r["impl"] == imp), "no {imp} row");
+    }
+    for r in rows {
+        for k in ["op", "level", "impl", "backend", "threads", "mb_per_s", "ratio"] {
+            assert!(!r[k].is_null(), "row without {k}: {r}");
+        }
+        assert!(r["op"] == "compress" || r["op"] == "decompress");
+        assert!(r["mb_per_s"].as_f64().unwrap() > 0.0);
+    }
+    assert!(rows.iter().any(|r| r["impl"] == "uadk" && r["threads"] == 2));
+}

@@ -198,7 +198,15 @@ impl Engine {
                     if inject {
                         zip::write_status(&mut sqe, zip::STATUS_INJECTED);
                     } else {
-                        bytes += zip::execute(&mut sqe);
+                        bytes += zip::execute(
+                            qm_version,
+                            self.qc_type,
+                            &mut sqe,
+                            &mut self.mem,
+                            iopf,
+                            &mut charged,
+                        )
+                        .bytes;
                     }
                 }
             }

@@ -17,8 +17,9 @@
 //!   on the client's buffers by virtual address (same process: directly; other process:
 //!   `process_vm_readv/writev`, the SVA model), writes status back into the SQE and posts a
 //!   CQE with the right phase. The device side of the descriptors is implemented here from
-//!   the reference, independently of the front-ends: [`sec`] (SEC BD2/BD3, "copy" so far) and
-//!   [`zip`] (rejects requests until the ZIP engine lands).
+//!   the reference, independently of the front-ends: [`sec`] (SEC BD2/BD3: ciphers, digests,
+//!   HMAC, AEAD and copy) and [`zip`] (ZIP SQEs for QM v2/v3: zlib, gzip and, on v3, raw
+//!   deflate; one-shot and streaming).
 //! - **faults** ([`Faults`]), per device, at start or at run time: error rate, delayed
 //!   completions, stalled queues, device reset (status words set, in-flight requests never
 //!   complete), and the [IO page fault model](iopf) (a *model*: latency charged on first touch

@@ -76,6 +76,41 @@ impl ClientMem {
     }
 }
 
+/// Reads and writes between client memory and the device's own buffers (used by the SEC
+/// engine for keys, IVs, payloads and MACs). Always through `process_vm_readv/writev`, even
+/// for a client in this process, so unmapped or read-only client addresses fail cleanly.
+impl ClientMem {
+    /// Reads `buf.len()` bytes at client address `addr` into `buf`.
+    pub fn read_at(&mut self, addr: u64, buf: &mut [u8]) -> Result<(), MemFault> {
+        check_range(addr, buf.len())?;
+        // Also for a client in this process: the kernel validates the range (EFAULT), so a
+        // bad address in a descriptor becomes an address fault instead of a crash.
+        for (i, chunk) in buf.chunks_mut(CHUNK).enumerate() {
+            remote_read(self.pid, addr + (i * CHUNK) as u64, chunk)?;
+        }
+        Ok(())
+    }
+
+    /// Writes `buf` to client address `addr`.
+    pub fn write_at(&mut self, addr: u64, buf: &[u8]) -> Result<(), MemFault> {
+        check_range(addr, buf.len())?;
+        for (i, chunk) in buf.chunks(CHUNK).enumerate() {
+            remote_write(self.pid, addr + (i * CHUNK) as u64, chunk)?;
+        }
+        Ok(())
+    }
+}
+
+fn check_range(addr: u64, len: usize) -> Result<(), MemFault> {
+    if addr == 0 {
+        return Err(MemFault("null address".into()));
+    }
+    if addr.checked_add(len as u64).is_none() {
+        return Err(MemFault("address range wraps".into()));
+    }
+    Ok(())
+}
+
 /// Same-process device access.
 fn local_copy(src: u64, dst: u64, len: usize) {
     // SAFETY: this is the SVA contract the driver's `unsafe fn submit` states: the submitter

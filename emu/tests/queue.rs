@@ -694,7 +694,7 @@ fn env_var_sizes_the_contexts() {
 }
 
 #[test]
-fn zip_devices_advertise_by_version_and_reject_until_the_engine_lands() {
+fn zip_devices_advertise_by_version_and_refuse_a_v2_format_sqe_on_v3() {
     let dir = tmp("zip");
     let cfg = EmuConfig {
         devices: vec![
@@ -717,8 +717,9 @@ fn zip_devices_advertise_by_version_and_reject_until_the_engine_lands() {
     )
     .unwrap();
     let mut sqe = uadk_core::qm::Sqe::zeroed();
-    sqe.set_u32(36, 0x2); // zlib
-                          // SAFETY: the descriptor names no buffers (addresses 0, lengths 0).
+    // A zlib request in the v2 format (SQE type 0) on a v3 device: refused, not guessed at.
+    sqe.set_u32(36, 0x2);
+    // SAFETY: the descriptor names no buffers (addresses 0, lengths 0).
     let done = unsafe { q.submit_sync(&sqe, &WaitPolicy::default()) }.unwrap();
     assert_eq!(done.u32(12) & 0xff, uadk_emu::zip::STATUS_UNSUPPORTED as u32);
     // Bad qc_type is refused by SET_QP_CTX like the kernel does.

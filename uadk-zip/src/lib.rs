@@ -14,7 +14,7 @@
 //!   touches a device. Every result can say what ran and why ([`Report`]); the session
 //!   counts requests per engine, fallbacks and errors ([`CounterSnapshot`]).
 //! * Every engine speaks **raw deflate** through two small traits ([`RawCompress`],
-//!   [`RawDecompress`]); [`format`] adds headers, trailers and checksums. So a device
+//!   [`RawDecompress`]); [`mod@format`] adds headers, trailers and checksums. So a device
 //!   backend only has to implement those traits and register itself with
 //!   [`register_device`]: no public API changes.
 //! * Software engines are chosen **per operation by measurement** ([`software::choose`]):
@@ -40,6 +40,8 @@
 //! assert_eq!(s.decompress(&gz)?, b"hello, accelerator");
 //! # Ok::<(), uadk_zip::Error>(())
 //! ```
+
+#![warn(missing_docs)]
 
 pub mod backend;
 pub mod batch;

@@ -64,7 +64,8 @@ pub(crate) fn compress(inner: &Inner, input: &[u8]) -> Result<(Vec<u8>, Report)>
         software::choose_parallel(cfg.level)
     };
     // libdeflate cannot end a block on a flush boundary; a forced libdeflate stays whole.
-    let splittable = plib != Library::Libdeflate;
+    // Without a forced library only ISA-L levels go parallel (see `choose_parallel`).
+    let splittable = plib != Library::Libdeflate && (cfg.library.is_some() || lib == Library::Isal);
     let wide = cfg.threads > 1 && input.len() >= cfg.parallel_threshold;
     if splittable && (wide || (lib == Library::Isal && input.len() > MAX_SINGLE)) {
         let threads = if wide { cfg.threads } else { 1 };
@@ -248,7 +249,8 @@ fn libdeflate_whole(format: Format, input: &[u8], limit: u64) -> Result<Option<V
     let guess = if format == Format::Gzip && input.len() >= 18 {
         let t = &input[input.len() - 4..];
         let isize = u32::from_le_bytes([t[0], t[1], t[2], t[3]]) as usize;
-        isize.max(input.len()) + 64
+        // A forged ISIZE must not reserve more than deflate can expand to (1032:1).
+        isize.max(input.len()).min(input.len().saturating_mul(1032)) + 64
     } else {
         input.len().saturating_mul(8).saturating_add(1 << 20)
     };

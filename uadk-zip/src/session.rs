@@ -27,7 +27,8 @@ pub struct Config {
     pub gzip_header: GzipHeader,
     /// Most bytes one decompression may produce (guard against bombs; default 4 GiB).
     pub max_output: u64,
-    /// Threads for parallel one-shot compression (default: available cores).
+    /// Threads for parallel one-shot compression (default: available cores). In software it
+    /// applies to levels 1..=3 (ISA-L blocks); see [`crate::software::choose_parallel`].
     pub threads: usize,
     /// One-shot inputs at least this large are compressed in parallel blocks (default 1 MiB).
     pub parallel_threshold: usize,

@@ -1,5 +1,6 @@
-//! ISA-L igzip (Debian `libisal-dev`, through `isal-sys`): levels 1..=3 compression, one-shot
-//! and streaming, and streaming inflate with trailer verification.
+//! ISA-L igzip (Debian `libisal-dev`, through `isal-sys`): levels 1..=3 streaming compression
+//! (also used for whole buffers and parallel blocks) and streaming inflate with trailer
+//! verification.
 //!
 //! All unsafe FFI to ISA-L lives in this module. ISA-L's AVX2/AVX-512 kernels return without
 //! `vzeroupper`; every call is followed by one (see [`clear_upper_avx`]) so that SSE code run
@@ -48,7 +49,8 @@ fn lib_error(what: &str, rc: i32) -> Error {
 /// An ISA-L `isal_zstream` with its level buffer, boxed so its address is stable.
 struct ZStream {
     zs: Box<ffi::isal_zstream>,
-    level_buf: Vec<u8>,
+    /// Owned here so it lives as long as `zs` points into it.
+    _level_buf: Vec<u8>,
 }
 
 // SAFETY: the raw pointers inside `isal_zstream` point either into `level_buf` (owned by the
@@ -57,77 +59,28 @@ struct ZStream {
 unsafe impl Send for ZStream {}
 
 impl ZStream {
-    fn new(level: u32, stateless: bool) -> Result<Self> {
+    fn new(level: u32) -> Result<Self> {
         if !(1..=3).contains(&level) {
             return Err(Error::InvalidLevel(level));
         }
-        // Zeroed: the init functions leave parts of the internal state untouched (the Debian
-        // 2.30 stateless init does), and stale heap bytes there change the output.
+        // Zeroed: ISA-L's init functions leave parts of the internal state untouched (the
+        // Debian 2.30 stateless init does), and stale heap bytes there changed the output.
         let mut zs: Box<MaybeUninit<ffi::isal_zstream>> = Box::new(MaybeUninit::zeroed());
         // SAFETY: the storage is zeroed (a valid bit pattern for this plain C struct of integers
-        // and raw pointers) and `isal_deflate_init`/`_stateless_init` then set it up; the
+        // and raw pointers) and `isal_deflate_init` then sets it up; the
         // pointer is valid and properly aligned (Box).
         let mut zs = unsafe {
-            if stateless {
-                ffi::isal_deflate_stateless_init(zs.as_mut_ptr());
-            } else {
-                ffi::isal_deflate_init(zs.as_mut_ptr());
-            }
+            ffi::isal_deflate_init(zs.as_mut_ptr());
             Box::from_raw(Box::into_raw(zs).cast::<ffi::isal_zstream>())
         };
         let mut level_buf = vec![0u8; level_buf_size(level)];
         zs.level = level;
         zs.level_buf = level_buf.as_mut_ptr();
         zs.level_buf_size = level_buf.len() as u32;
-        Ok(ZStream { zs, level_buf })
-    }
-}
-
-/// Compresses `input` as one raw deflate piece with the stateless API.
-///
-/// `last` ends the stream (BFINAL); otherwise the output ends with a full flush (byte
-/// aligned, no back-references into it), so pieces can be concatenated.
-pub(crate) fn compress_block(level: u32, input: &[u8], last: bool, out: &mut Vec<u8>) -> Result<()> {
-    if input.len() > MAX_CALL {
-        return Err(Error::InvalidArgument(format!(
-            "ISA-L one-shot blocks are limited to {MAX_CALL} bytes"
-        )));
-    }
-    let mut s = ZStream::new(level, true)?;
-    debug_assert!(!s.level_buf.is_empty());
-    // Stored blocks bound the expansion: 5 bytes per 64 KiB plus a little slack.
-    let mut cap = input.len() + input.len() / 4096 + 1024;
-    loop {
-        let start = out.len();
-        out.reserve(cap);
-        let spare = out.spare_capacity_mut();
-        let avail = spare.len().min(MAX_CALL + MAX_CALL / 2);
-        // SAFETY: `input` and the spare capacity of `out` are valid for the lengths given and
-        // do not overlap; ISA-L writes at most `avail_out` bytes to `next_out` and only reads
-        // `avail_in` bytes from `next_in`. `level_buf` is owned by `s` and outlives the call.
-        let rc = unsafe {
-            s.zs.next_in = input.as_ptr().cast_mut();
-            s.zs.avail_in = input.len() as u32;
-            s.zs.next_out = spare.as_mut_ptr().cast::<u8>();
-            s.zs.avail_out = avail as u32;
-            s.zs.end_of_stream = u16::from(last);
-            s.zs.flush = if last { ffi::NO_FLUSH } else { ffi::FULL_FLUSH } as u16;
-            ffi::isal_deflate_stateless(&mut *s.zs)
-        };
-        clear_upper_avx();
-        if rc == ffi::COMP_OK as i32 {
-            let produced = avail - s.zs.avail_out as usize;
-            // SAFETY: ISA-L initialised exactly `produced` bytes of the spare capacity.
-            unsafe { out.set_len(start + produced) };
-            return Ok(());
-        }
-        if rc == ffi::STATELESS_OVERFLOW && cap < 4 * input.len() + 4096 {
-            cap *= 2;
-            // The stateless API restarts from scratch; reset the stream.
-            s = ZStream::new(level, true)?;
-            continue;
-        }
-        return Err(lib_error("isal_deflate_stateless", rc));
+        Ok(ZStream {
+            zs,
+            _level_buf: level_buf,
+        })
     }
 }
 
@@ -140,7 +93,7 @@ pub(crate) struct IsalCompress {
 impl IsalCompress {
     pub(crate) fn new(level: u32) -> Result<Self> {
         Ok(IsalCompress {
-            s: ZStream::new(level, false)?,
+            s: ZStream::new(level)?,
             finished: false,
         })
     }
@@ -323,19 +276,23 @@ mod tests {
         v
     }
 
+    fn compress(level: u32, data: &[u8]) -> Vec<u8> {
+        let mut c = IsalCompress::new(level).unwrap();
+        let mut out = Vec::new();
+        crate::stream::drive_to_vec(&mut c, data, Flush::Finish, &mut out).unwrap();
+        out
+    }
+
     /// Regression: with uninitialised stream memory, stale heap bytes in the parts of
     /// `isal_zstream` the init functions leave alone changed the output (and the ratio).
     #[test]
     fn output_does_not_depend_on_previous_heap_contents() {
         let data = text(1 << 20);
         for level in 1..=3 {
-            let mut first = Vec::new();
-            compress_block(level, &data, true, &mut first).unwrap();
+            let first = compress(level, &data);
             for junk in [0xffu8, 0x5a] {
                 drop(std::hint::black_box(vec![junk; 200_000]));
-                let mut again = Vec::new();
-                compress_block(level, &data, true, &mut again).unwrap();
-                assert!(again == first, "level {level}");
+                assert!(compress(level, &data) == first, "level {level}");
             }
         }
     }

@@ -10,7 +10,7 @@
 //! | one-shot compress           | 4..=9  | libdeflate (levels 5..=8 one lower, see [`libdeflate_level`]) |
 //! | streaming compress          | 1..=3  | ISA-L igzip |
 //! | streaming compress          | 0, 4..=9 | zlib-rs  |
-//! | parallel blocks             | 1..=3  | ISA-L (full-flush blocks) |
+//! | parallel blocks             | 1..=3  | ISA-L (sync-flush blocks) |
 //! | parallel blocks             | 0, 4..=9 | zlib-rs (sync flush, 32 KiB dictionary) |
 //! | one-shot decompress         | all    | libdeflate (gzip ISIZE / ratio guess) |
 //! | streaming decompress        | all    | ISA-L inflate |
@@ -23,6 +23,7 @@ pub(crate) mod zlib_rs;
 use crate::backend::{Direction, RawCompress, RawDecompress};
 use crate::error::{Error, Result};
 use crate::format::Format;
+use crate::stream::Flush;
 
 /// A software deflate implementation.
 ///
@@ -219,7 +220,8 @@ pub fn libdeflate_level(level: u32) -> u32 {
 }
 
 /// The library for the blocks of parallel compression at `level`: it must end a block on a
-/// flush boundary, which libdeflate cannot.
+/// flush boundary, which libdeflate cannot. Only ISA-L (levels 1..=3) is used automatically:
+/// at 4..=9 zlib-rs blocks on 2 threads measured 0.59x the single-thread libdeflate path.
 ///
 /// ```
 /// use uadk_zip::software::{choose_parallel, Library};
@@ -251,16 +253,32 @@ pub(crate) fn raw_decompressor(lib: Library, format: Format) -> Box<dyn RawDecom
     }
 }
 
+/// Input per ISA-L call for whole buffers. Handing ISA-L 64 MiB at once yields huge blocks
+/// with one Huffman table; 128 KiB calls let blocks follow the data (measured on the 64 MiB
+/// text+random mix: ratio 2.300 instead of 2.226, same speed; Silesia unchanged).
+const ISAL_CHUNK: usize = 128 * 1024;
+
+/// ISA-L over `input` in [`ISAL_CHUNK`] calls, ending with `flush`.
+fn isal_chunked(level: u32, input: &[u8], flush: Flush, out: &mut Vec<u8>) -> Result<()> {
+    let mut c = isal::IsalCompress::new(level)?;
+    let mut pieces = input.chunks(ISAL_CHUNK).peekable();
+    while let Some(p) = pieces.next() {
+        if pieces.peek().is_some() {
+            crate::stream::drive_to_vec(&mut c, p, Flush::None, out)?;
+        } else {
+            return crate::stream::drive_to_vec(&mut c, p, flush, out);
+        }
+    }
+    crate::stream::drive_to_vec(&mut c, &[], flush, out)
+}
+
 /// Appends the raw deflate of a whole buffer (a complete, final stream) to `out`.
 pub(crate) fn compress_whole(lib: Library, level: u32, input: &[u8], out: &mut Vec<u8>) -> Result<()> {
     match lib {
         // The streaming API: same speed as the stateless one and a better ratio on text
         // mixes (measured on the generated 64 MiB text+random mix: −4.0% vs −7.0% against zlib -1;
         // equal on Silesia).
-        Library::Isal => {
-            let mut c = isal::IsalCompress::new(level)?;
-            crate::stream::drive_to_vec(&mut c, input, crate::stream::Flush::Finish, out)
-        }
+        Library::Isal => isal_chunked(level, input, Flush::Finish, out),
         Library::Libdeflate => libdeflate::compress(level, input, out),
         _ => zlib_rs::compress_block(level, &[], input, true, out),
     }
@@ -277,7 +295,12 @@ pub(crate) fn compress_piece(
     out: &mut Vec<u8>,
 ) -> Result<()> {
     match lib {
-        Library::Isal => isal::compress_block(level, input, last, out),
+        // Streaming ISA-L, as for whole buffers (better ratio than its stateless API); each
+        // block starts without history, so a sync flush is a clean boundary.
+        Library::Isal => {
+            let flush = if last { Flush::Finish } else { Flush::Sync };
+            isal_chunked(level, input, flush, out)
+        }
         _ => zlib_rs::compress_block(level, dict, input, last, out),
     }
 }
