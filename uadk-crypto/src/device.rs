@@ -1,9 +1,10 @@
 //! The seam a SEC device driver plugs into.
 //!
-//! `uadk-core` will implement [`SecDevice`] over its QM queues (one SEC BD per request,
-//! see the reference's section 7); this crate only routes requests to it and redoes them in
-//! software when it fails. A device is registered with [`crate::Crypto::add_device`]; until
-//! one is, every request runs in software and says so ("no device offers `<alg>`").
+//! [`sec::SecDriver`] implements [`SecDevice`] over `uadk-core` QM queues (one SEC BD per
+//! request, see the reference's section 7); the framework routes requests to it and redoes
+//! them in software when it fails. A device is registered with
+//! [`crate::Crypto::add_device`]; until one is, every request runs in software and says so
+//! ("no device offers `<alg>`").
 //!
 //! Contract, for every trait here:
 //! - Requests are stateless: the framework passes the IV/tweak/counter block of each request
@@ -15,6 +16,9 @@
 //! - Errors are [`DeviceError`]s; the framework decides about fallback.
 
 use std::fmt;
+
+mod bd;
+pub mod sec;
 
 use crate::alg::{AeadAlg, Algorithm, CipherAlg, DigestAlg};
 

@@ -274,6 +274,12 @@ pub trait DeviceEngine: Send + Sync {
     /// A decompressor on one queue for the body and trailer of a `format` stream (the
     /// front-end has already consumed the header).
     fn decompressor(&self, format: Format) -> Result<Box<dyn RawDecompress>>;
+    /// Whether the engine runs streams ([`crate::Compressor`] / [`crate::Decompressor`] with
+    /// flushes and partial input). When false, only one-shot requests go to the device and
+    /// sessions stream in software (`Backend::Device` streams are refused).
+    fn streams(&self) -> bool {
+        true
+    }
 }
 
 static DEVICES: RwLock<Vec<Arc<dyn DeviceEngine>>> = RwLock::new(Vec::new());
@@ -281,11 +287,36 @@ static DEVICES: RwLock<Vec<Arc<dyn DeviceEngine>>> = RwLock::new(Vec::new());
 /// Makes a device engine available to sessions created afterwards.
 ///
 /// ```
-/// // uadk-core's ZIP driver calls this once per probed device.
+/// // uadk_zip::device::register calls this once per probed ZIP device.
 /// assert!(uadk_zip::devices().is_empty());
 /// ```
 pub fn register_device(engine: Arc<dyn DeviceEngine>) {
     DEVICES.write().push(engine);
+}
+
+/// Removes a registered engine (by identity); true if it was registered.
+///
+/// ```
+/// # use std::sync::Arc;
+/// # use uadk_zip::{DeviceEngine, Direction, Format, RawCompress, RawDecompress, Result};
+/// # struct Nothing;
+/// # impl DeviceEngine for Nothing {
+/// #     fn name(&self) -> String { "nothing".into() }
+/// #     fn offers(&self, _: Format, _: Direction) -> bool { false }
+/// #     fn queues(&self) -> usize { 0 }
+/// #     fn compressor(&self, _: u32) -> Result<Box<dyn RawCompress>> { unreachable!() }
+/// #     fn decompressor(&self, _: Format) -> Result<Box<dyn RawDecompress>> { unreachable!() }
+/// # }
+/// let e: Arc<dyn DeviceEngine> = Arc::new(Nothing);
+/// uadk_zip::register_device(e.clone());
+/// assert!(uadk_zip::unregister_device(&e));
+/// assert!(!uadk_zip::unregister_device(&e));
+/// ```
+pub fn unregister_device(engine: &Arc<dyn DeviceEngine>) -> bool {
+    let mut all = DEVICES.write();
+    let before = all.len();
+    all.retain(|d| !Arc::ptr_eq(d, engine));
+    all.len() != before
 }
 
 /// The registered device engines.
@@ -330,6 +361,7 @@ pub(crate) fn resolve(backend: Backend, format: Format, dir: Direction) -> Resol
     if backend == Backend::Software {
         return r(None, "software backend requested".into(), false);
     }
+    crate::device::auto_register();
     let all = devices();
     let found = all.iter().find(|d| d.offers(format, dir)).cloned();
     match (found, backend) {
@@ -339,7 +371,7 @@ pub(crate) fn resolve(backend: Backend, format: Format, dir: Direction) -> Resol
         }
         (None, Backend::Device) => {
             let why = if all.is_empty() {
-                "no device backend is available (no uacce ZIP device was registered)".into()
+                "no device backend is available (discovery found no uacce ZIP device under UADK_SYSFS_ROOT/UADK_DEV_ROOT or /sys, /dev, and none was registered)".into()
             } else {
                 format!("none of {} registered device(s) offers {format} {dir}", all.len())
             };

@@ -45,6 +45,7 @@
 
 pub mod backend;
 pub mod batch;
+pub mod device;
 pub mod error;
 pub mod format;
 pub mod io;
@@ -55,8 +56,8 @@ pub mod software;
 pub mod stream;
 
 pub use backend::{
-    devices, register_device, Backend, CounterSnapshot, Counters, DeviceEngine, Direction, Engine,
-    RawCompress, RawDecompress, Report, Step,
+    devices, register_device, unregister_device, Backend, CounterSnapshot, Counters, DeviceEngine, Direction,
+    Engine, RawCompress, RawDecompress, Report, Step,
 };
 pub use batch::{Batch, Completion};
 pub use error::{Error, Result};

@@ -140,6 +140,8 @@ pub(crate) fn decompress(inner: &Inner, input: &[u8]) -> Result<(Vec<u8>, Report
                 prefix = format!("device {} failed ({e}); redone in software; ", dev.name());
                 fell_back = true;
             }
+            // A one-shot request has no stream to lose: report the device failure itself.
+            Err(Error::StreamLost(e)) => return Err(Error::Device(e)),
             Err(e) => return Err(e),
         }
     }
@@ -305,9 +307,8 @@ pub(crate) fn decompress_into(inner: &Inner, input: &[u8], out: &mut [u8]) -> Re
         let p = d.decompress(&input[ip..], &mut out[op..])?;
         ip += p.consumed;
         op += p.produced;
-        if (ip == input.len() && (p.done || p.produced == 0)) || (p.consumed == 0 && p.produced == 0) {
-            break;
-        }
+        // A full buffer is checked first: with an empty `out` (a 0-byte result) the first
+        // call makes no progress, and the rest must still be driven to its end.
         if op == out.len() && !(p.done && ip == input.len()) {
             // Count the rest to report the exact size needed.
             let mut scratch = vec![0u8; 64 * 1024];
@@ -330,6 +331,9 @@ pub(crate) fn decompress_into(inner: &Inner, input: &[u8], out: &mut [u8]) -> Re
                 needed: usize::try_from(needed).ok(),
                 available: out.len(),
             });
+        }
+        if (ip == input.len() && (p.done || p.produced == 0)) || (p.consumed == 0 && p.produced == 0) {
+            break;
         }
     }
     d.finish()?;

@@ -259,7 +259,10 @@ impl Session {
             Some(l) => (l, "library forced by the configuration"),
             None => software::choose(Direction::Compress, cfg.level, Mode::Stream),
         };
-        if let Some(dev) = &self.inner.comp.device {
+        let mut reason = self.inner.comp.reason.clone();
+        if let Some(dev) = self.inner.comp.device.as_ref().filter(|d| !d.streams()) {
+            reason = no_streams(dev.name(), cfg.backend, cfg.format)?;
+        } else if let Some(dev) = &self.inner.comp.device {
             match dev.compressor(cfg.level) {
                 Ok(raw) => {
                     return Compressor::new(
@@ -281,7 +284,7 @@ impl Session {
             cfg.format,
             cfg.level,
             cfg.gzip_header.clone(),
-            format!("{}; {why}", self.inner.comp.reason),
+            format!("{reason}; {why}"),
             cfg.fallback,
             Some(self.inner.counters.clone()),
         )
@@ -301,14 +304,20 @@ impl Session {
             Some(Library::Libdeflate) | None => software::choose(Direction::Decompress, 0, Mode::Stream),
             Some(l) => (l, "library forced by the configuration"),
         };
+        let mut reason = self.inner.decomp.reason.clone();
+        let mut device = self.inner.decomp.device.as_ref();
+        if let Some(dev) = device.filter(|d| !d.streams()) {
+            reason = no_streams(dev.name(), cfg.backend, cfg.format)?;
+            device = None;
+        }
         let d = Decompressor::new(
             cfg.format,
             lib,
             cfg.max_output,
-            format!("{}; {why}", self.inner.decomp.reason),
+            format!("{reason}; {why}"),
             Some(self.inner.counters.clone()),
         );
-        Ok(match &self.inner.decomp.device {
+        Ok(match device {
             Some(dev) => d.with_device(dev.clone(), cfg.fallback),
             None => d,
         })
@@ -320,4 +329,15 @@ impl Session {
             Err(_) => self.inner.counters.error(),
         }
     }
+}
+
+/// A device that takes one-shot requests only: the reason a stream runs in software, or an
+/// error when only a device may run it.
+fn no_streams(name: String, backend: Backend, format: Format) -> Result<String> {
+    let why =
+        format!("device {name} takes one-shot requests only: streaming on the device is not implemented");
+    if backend == Backend::Device {
+        return Err(Error::NoDevice { format, reason: why });
+    }
+    Ok(format!("auto: {why}"))
 }

@@ -1,0 +1,390 @@
+//! The ZIP device backend end to end against an in-process emulator (`uadk-emu`) with QM v2
+//! and v3 ZIP devices: device output checked by the system zlib, software output
+//! decompressed on the device, fallback on v2 raw deflate, injected faults, oversize input,
+//! and the streaming refusal.
+//!
+//! Registration is process-wide, so the tests take a lock and register only the devices of
+//! their own emulator (found by discovery under the emulator's roots, not env vars).
+
+use parking_lot::{Mutex, MutexGuard};
+use std::path::PathBuf;
+use std::sync::Arc;
+use uadk_emu::{DeviceKind, DeviceSpec, EmuConfig, Emulator, Faults};
+use uadk_zip::software::Library;
+use uadk_zip::{unregister_device, Backend, Config, DeviceEngine, Direction, Error, Flush, Format, Session};
+
+static LOCK: Mutex<()> = Mutex::new(());
+
+struct Env {
+    engines: Vec<Arc<dyn DeviceEngine>>,
+    emu: Emulator,
+    dir: PathBuf,
+    _guard: MutexGuard<'static, ()>,
+}
+
+impl Drop for Env {
+    fn drop(&mut self) {
+        for e in &self.engines {
+            unregister_device(e);
+        }
+        let _ = std::fs::remove_dir_all(&self.dir);
+    }
+}
+
+fn env(tag: &str, versions: &[u32]) -> Env {
+    let guard = LOCK.lock();
+    let dir = std::env::temp_dir().join(format!("uadk-zip-dev-{tag}-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    let cfg = EmuConfig {
+        devices: versions
+            .iter()
+            .map(|&v| DeviceSpec::new(DeviceKind::Zip, v))
+            .collect(),
+        first_id: 0,
+    };
+    let emu = Emulator::start(&dir, &cfg).unwrap();
+    let engines = uadk_zip::device::register(&emu.roots());
+    assert_eq!(engines.len(), versions.len());
+    Env {
+        engines,
+        emu,
+        dir,
+        _guard: guard,
+    }
+}
+
+fn session(format: Format, backend: Backend, fallback: bool) -> Session {
+    Session::new(Config {
+        format,
+        level: 6,
+        backend,
+        fallback,
+        ..Config::default()
+    })
+    .unwrap()
+}
+
+fn text(len: usize) -> Vec<u8> {
+    let words = [
+        "device ",
+        "queue ",
+        "deflate ",
+        "zlib ",
+        "gzip ",
+        "emulator ",
+        "block\n",
+    ];
+    let mut x = 12345u32;
+    let mut v = Vec::with_capacity(len + 16);
+    while v.len() < len {
+        x ^= x << 13;
+        x ^= x >> 17;
+        x ^= x << 5;
+        v.extend_from_slice(words[(x % 7) as usize].as_bytes());
+    }
+    v.truncate(len);
+    v
+}
+
+fn random(len: usize) -> Vec<u8> {
+    let mut x = 0x9e37_79b9u32;
+    (0..len)
+        .map(|_| {
+            x ^= x << 13;
+            x ^= x >> 17;
+            x ^= x << 5;
+            (x >> 7) as u8
+        })
+        .collect()
+}
+
+const SIZES: [usize; 6] = [0, 1, 199, 200, 4096, 1 << 20];
+
+fn formats(version: u32) -> Vec<Format> {
+    if version >= 3 {
+        vec![Format::Zlib, Format::Gzip, Format::Deflate]
+    } else {
+        vec![Format::Zlib, Format::Gzip]
+    }
+}
+
+fn round_trips(version: u32) {
+    let e = env(&format!("rt{version}"), &[version]);
+    let name = e.emu.device_names()[0].clone();
+    for format in formats(version) {
+        let dev = session(format, Backend::Device, false);
+        let sw = session(format, Backend::Software, false);
+        for len in SIZES {
+            for (kind, data) in [("text", text(len)), ("random", random(len))] {
+                let what = format!("v{version} {format} {kind} {len}");
+                // Device compress, software (system zlib) decompress.
+                let (z, r) = dev.compress_report(&data).unwrap();
+                assert_eq!(r.engine.kind(), "device", "{what}: {}", r.reason);
+                assert_eq!(r.engine.to_string(), format!("device:{name}"), "{what}");
+                assert!(!r.fell_back, "{what}");
+                let back = Library::Zlib.decompress(format, &z, 1 << 24).unwrap();
+                assert_eq!(back, data, "{what}: device output");
+                // Software compress, device decompress.
+                let zs = sw.compress(&data).unwrap();
+                let (plain, r) = dev.decompress_report(&zs).unwrap();
+                assert_eq!(r.engine.kind(), "device", "{what}: {}", r.reason);
+                assert_eq!(plain, data, "{what}: device decompress");
+                // And the device reads its own output, into an exact caller buffer.
+                let mut exact = vec![0u8; data.len()];
+                let n = dev
+                    .decompress_into(&z, &mut exact)
+                    .unwrap_or_else(|e| panic!("{what}: decompress_into: {e:?}"));
+                assert_eq!(&exact[..n], &data[..], "{what}: decompress_into");
+            }
+        }
+        let c = dev.counters();
+        assert_eq!(c.software_requests, 0, "v{version} {format}");
+        assert_eq!(c.fallbacks, 0);
+        assert_eq!(c.device_requests, 3 * 2 * SIZES.len() as u64);
+    }
+}
+
+#[test]
+fn v2_device_round_trips_zlib_and_gzip_with_software() {
+    round_trips(2);
+}
+
+#[test]
+fn v3_device_round_trips_zlib_gzip_and_deflate_with_software() {
+    round_trips(3);
+}
+
+#[test]
+fn raw_deflate_on_v2_goes_to_software_with_a_reason() {
+    let e = env("v2deflate", &[2]);
+    assert!(!e.engines[0].offers(Format::Deflate, Direction::Compress));
+    let s = session(Format::Deflate, Backend::Auto, true);
+    let data = text(10_000);
+    let (z, r) = s.compress_report(&data).unwrap();
+    assert_eq!(r.engine.kind(), "software");
+    assert!(
+        r.reason.contains("no device offers deflate compress"),
+        "{}",
+        r.reason
+    );
+    let (back, r) = s.decompress_report(&z).unwrap();
+    assert_eq!(back, data);
+    assert!(
+        r.reason.contains("no device offers deflate decompress"),
+        "{}",
+        r.reason
+    );
+    let err = Session::new(Config {
+        format: Format::Deflate,
+        backend: Backend::Device,
+        ..Config::default()
+    })
+    .err()
+    .unwrap();
+    assert!(
+        matches!(
+            err,
+            Error::NoDevice {
+                format: Format::Deflate,
+                ..
+            }
+        ),
+        "{err}"
+    );
+    // zlib on the same session kind does reach the v2 device.
+    let (_, r) = session(Format::Zlib, Backend::Auto, true)
+        .compress_report(&data)
+        .unwrap();
+    assert_eq!(r.engine.kind(), "device", "{}", r.reason);
+}
+
+#[test]
+fn injected_faults_fall_back_to_software_and_are_counted() {
+    let e = env("faults", &[3]);
+    let name = e.emu.device_names()[0].clone();
+    e.emu
+        .set_faults(
+            &name,
+            Faults {
+                error_rate: 1.0,
+                ..Faults::default()
+            },
+        )
+        .unwrap();
+    let data = text(100_000);
+    let s = session(Format::Gzip, Backend::Auto, true);
+    let (z, r) = s.compress_report(&data).unwrap();
+    assert!(r.fell_back);
+    assert_eq!(r.engine.kind(), "software");
+    assert!(r.reason.contains("injected fault"), "{}", r.reason);
+    assert_eq!(Library::Zlib.decompress(Format::Gzip, &z, 1 << 24).unwrap(), data);
+    let (back, r) = s.decompress_report(&z).unwrap();
+    assert_eq!(back, data);
+    assert!(r.fell_back, "{}", r.reason);
+    assert!(r.reason.contains("injected fault"), "{}", r.reason);
+    let c = s.counters();
+    assert_eq!(
+        (c.device_requests, c.software_requests, c.fallbacks, c.errors),
+        (0, 2, 2, 0)
+    );
+
+    // Without fallback: a clear device error, counted.
+    let strict = session(Format::Gzip, Backend::Device, false);
+    let err = strict.compress(&data).unwrap_err();
+    assert!(matches!(err, Error::Device(_)), "{err}");
+    assert!(err.to_string().contains("injected fault"), "{err}");
+    let err = strict.decompress(&z).unwrap_err();
+    assert!(matches!(err, Error::Device(_)), "{err}");
+    assert!(err.to_string().contains("injected fault"), "{err}");
+    assert_eq!(strict.counters().errors, 2);
+
+    // Healthy again: the device runs.
+    e.emu.set_faults(&name, Faults::default()).unwrap();
+    let (_, r) = s.compress_report(&data).unwrap();
+    assert_eq!(r.engine.kind(), "device", "{}", r.reason);
+}
+
+#[test]
+fn corrupt_input_is_an_error_not_garbage() {
+    let _e = env("corrupt", &[3]);
+    let data = text(50_000);
+    let mut z = session(Format::Zlib, Backend::Software, false)
+        .compress(&data)
+        .unwrap();
+    let n = z.len();
+    z[n - 1] ^= 1; // adler32
+    let strict = session(Format::Zlib, Backend::Device, false);
+    let err = strict.decompress(&z).unwrap_err();
+    assert!(err.to_string().contains("checksum mismatch"), "{err}");
+    // With fallback the software decoder gives the precise data error.
+    let err = session(Format::Zlib, Backend::Device, true)
+        .decompress(&z)
+        .unwrap_err();
+    assert!(matches!(err, Error::Checksum { .. }), "{err}");
+    // Truncated.
+    let z = session(Format::Gzip, Backend::Software, false)
+        .compress(&data)
+        .unwrap();
+    let err = session(Format::Gzip, Backend::Auto, true)
+        .decompress(&z[..z.len() / 2])
+        .unwrap_err();
+    // (the software decoders call a cut-off body corrupt or truncated, by library)
+    assert!(
+        matches!(err, Error::Truncated { .. } | Error::Corrupt { .. }),
+        "{err}"
+    );
+}
+
+#[test]
+fn gzip_members_and_inputs_over_8_mib() {
+    let _e = env("big", &[2, 3]);
+    let s = session(Format::Gzip, Backend::Auto, true);
+    // Two members, each decoded by its own device request.
+    let mut two = s.compress(b"first member, ").unwrap();
+    two.extend(s.compress(b"second member").unwrap());
+    let (back, r) = s.decompress_report(&two).unwrap();
+    assert_eq!(back, b"first member, second member");
+    assert_eq!(r.engine.kind(), "device", "{}", r.reason);
+    // Over the per-request limit: software, saying why.
+    let big = text(9 << 20);
+    let (z, r) = s.compress_report(&big).unwrap();
+    assert_eq!(r.engine.kind(), "software");
+    assert!(r.reason.contains("input over 8 MiB"), "{}", r.reason);
+    assert_eq!(s.decompress(&z).unwrap(), big);
+}
+
+#[test]
+fn streams_run_in_software_with_a_reason() {
+    let _e = env("stream", &[3]);
+    let s = session(Format::Gzip, Backend::Auto, true);
+    let mut c = s.compressor().unwrap();
+    let mut z = Vec::new();
+    c.compress_vec(b"part one, ", &mut z, Flush::Sync).unwrap();
+    c.compress_vec(b"part two", &mut z, Flush::Finish).unwrap();
+    assert_eq!(c.report().engine.kind(), "software");
+    assert!(
+        c.report()
+            .reason
+            .contains("streaming on the device is not implemented"),
+        "{}",
+        c.report().reason
+    );
+    let mut d = s.decompressor().unwrap();
+    let mut out = Vec::new();
+    d.decompress_vec(&z, &mut out).unwrap();
+    d.finish().unwrap();
+    assert_eq!(out, b"part one, part two");
+    assert!(d
+        .report()
+        .reason
+        .contains("streaming on the device is not implemented"));
+    let strict = session(Format::Gzip, Backend::Device, true);
+    let err = strict.compressor().err().unwrap();
+    assert!(matches!(err, Error::NoDevice { .. }), "{err}");
+    assert!(
+        err.to_string()
+            .contains("streaming on the device is not implemented"),
+        "{err}"
+    );
+    assert!(strict.decompressor().is_err());
+}
+
+/// Device path vs software, MB/s (`cargo test -p uadk-zip --test device_emu -- --ignored
+/// --nocapture`).
+#[test]
+#[ignore]
+fn throughput_device_vs_software() {
+    let _e = env("speed", &[3]);
+    let data = text(8 << 20);
+    for (label, backend) in [("device", Backend::Device), ("software", Backend::Software)] {
+        let mut s = session(Format::Gzip, backend, false);
+        if backend == Backend::Software {
+            s = Session::new(Config {
+                format: Format::Gzip,
+                backend,
+                threads: 1,
+                ..Config::default()
+            })
+            .unwrap();
+        }
+        let z = s.compress(&data).unwrap();
+        let t = std::time::Instant::now();
+        let mut n = 0;
+        while t.elapsed().as_secs_f64() < 2.0 {
+            s.compress(&data).unwrap();
+            n += 1;
+        }
+        let c = n as f64 * data.len() as f64 / t.elapsed().as_secs_f64() / 1e6;
+        let t = std::time::Instant::now();
+        let mut n = 0;
+        while t.elapsed().as_secs_f64() < 2.0 {
+            s.decompress(&z).unwrap();
+            n += 1;
+        }
+        let d = n as f64 * data.len() as f64 / t.elapsed().as_secs_f64() / 1e6;
+        println!(
+            "{label}: gzip L6 compress {c:.0} MB/s (ratio {:.3}), decompress {d:.0} MB/s",
+            data.len() as f64 / z.len() as f64
+        );
+    }
+}
+
+#[test]
+fn threads_share_the_device_queues() {
+    let _e = env("threads", &[2, 3]);
+    let s = session(Format::Zlib, Backend::Device, false);
+    std::thread::scope(|sc| {
+        for t in 0..4 {
+            let s = &s;
+            sc.spawn(move || {
+                for i in 0..20 {
+                    let data = text(1000 + 997 * (t * 20 + i));
+                    let z = s.compress(&data).unwrap();
+                    assert_eq!(s.decompress(&z).unwrap(), data);
+                }
+            });
+        }
+    });
+    let c = s.counters();
+    assert_eq!((c.device_requests, c.software_requests, c.errors), (160, 0, 0));
+}
