@@ -5,7 +5,7 @@ use parking_lot::Mutex;
 use zeroize::Zeroizing;
 
 use crate::alg::{Algorithm, DigestAlg};
-use crate::backend::{Crypto, Plan, Ran, Reason, Route};
+use crate::backend::{Backend, Crypto, Plan, Ran, Reason, Route};
 use crate::device::DeviceDigest;
 use crate::engines::EnginePool;
 use crate::error::{Error, Result};
@@ -215,10 +215,12 @@ impl DigestSession {
         Ok(out)
     }
 
-    /// Starts a streaming digest (any number of `update`s, then `finish`).
+    /// Starts a streaming digest (any number of `update`s, then `finish`). Streams run in
+    /// software (the route says so); with `Backend::Device` that is an error instead of a
+    /// silent software run: use the one-shot [`digest`](Self::digest) for the device.
     ///
     /// # Errors
-    /// A software library failure.
+    /// [`Error::NoDevice`] under `Backend::Device`; a software library failure.
     ///
     /// ```
     /// use uadk_crypto::{Crypto, DigestAlg, DigestSession};
@@ -231,6 +233,12 @@ impl DigestSession {
     /// assert_eq!(a.to_vec(), s.digest_to_vec(b"abc").unwrap());
     /// ```
     pub fn hasher(&self) -> Result<Hasher<'_>> {
+        if self.crypto.backend() == Backend::Device {
+            return Err(Error::NoDevice {
+                alg: self.alg.name(),
+                why: "streaming digests run in software; the device takes one-shot digests".into(),
+            });
+        }
         let engine = match &self.hmac {
             Some(h) => h.start()?,
             None => self.engines.take(|| select::digest(self.alg))?,

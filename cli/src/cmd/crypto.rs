@@ -76,7 +76,16 @@ pub struct CipherArgs {
 
 fn crypto_for(backend: &str) -> Result<Crypto> {
     let b: Backend = backend.parse().map_err(anyhow::Error::msg)?;
-    Ok(Crypto::new(b))
+    let crypto = Crypto::new(b);
+    if b != Backend::Software {
+        // A SEC device (or the emulator, found through UADK_SYSFS_ROOT/UADK_DEV_ROOT) serves
+        // requests above the small-packet thresholds; without one, software runs and the
+        // session's route says why (`--backend device` then fails with that reason).
+        if let Err(e) = uadk_crypto::device::sec::attach_from_env(&crypto) {
+            log::debug!("no SEC device attached: {e}");
+        }
+    }
+    Ok(crypto)
 }
 
 /// Runs `uadk digest`.
@@ -114,6 +123,14 @@ pub fn digest(a: DigestArgs) -> Result<()> {
             } else {
                 Box::new(File::open(f).with_context(|| format!("cannot open {}", f.display()))?)
             };
+            let mut out = vec![0u8; session.output_len()];
+            if crypto.backend() == Backend::Device {
+                // Streaming digests run in software; the device takes whole messages.
+                let mut all = Vec::new();
+                input.read_to_end(&mut all)?;
+                let route = session.digest(&all, &mut out)?;
+                return Ok((out, route));
+            }
             let mut h = session.hasher()?;
             loop {
                 let n = input.read(&mut buf)?;
@@ -122,7 +139,6 @@ pub fn digest(a: DigestArgs) -> Result<()> {
                 }
                 h.update(&buf[..n])?;
             }
-            let mut out = vec![0u8; session.output_len()];
             let route = h.finish(&mut out)?;
             Ok((out, route))
         })();
