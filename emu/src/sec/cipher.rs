@@ -235,30 +235,7 @@ where
     C: BlockCipher + BlockEncrypt + BlockDecrypt + KeyInit + BlockSizeUser<BlockSize = U16>,
 {
     match mode {
-        C_MODE_ECB => {
-            let c = C::new_from_slice(key).map_err(|_| ERR_KEY_LEN)?;
-            for blk in data.chunks_exact_mut(BLOCK) {
-                let blk = GenericArray::from_mut_slice(blk);
-                if enc {
-                    c.encrypt_block(blk)
-                } else {
-                    c.decrypt_block(blk)
-                }
-            }
-        }
-        C_MODE_CBC => {
-            if enc {
-                let mut c = cbc::Encryptor::<C>::new_from_slices(key, iv).map_err(|_| ERR_KEY_LEN)?;
-                for blk in data.chunks_exact_mut(BLOCK) {
-                    c.encrypt_block_mut(GenericArray::from_mut_slice(blk));
-                }
-            } else {
-                let mut c = cbc::Decryptor::<C>::new_from_slices(key, iv).map_err(|_| ERR_KEY_LEN)?;
-                for blk in data.chunks_exact_mut(BLOCK) {
-                    c.decrypt_block_mut(GenericArray::from_mut_slice(blk));
-                }
-            }
-        }
+        C_MODE_ECB | C_MODE_CBC => ecb_cbc::<C>(mode, enc, key, iv, data)?,
         C_MODE_CTR => {
             let mut c = ctr::Ctr128BE::<C>::new_from_slices(key, iv).map_err(|_| ERR_KEY_LEN)?;
             c.try_apply_keystream(data).map_err(|_| ERR_LENGTH)?;
@@ -308,10 +285,24 @@ where
 {
     let iv = &iv[..DES_BLOCK];
     match mode {
-        C_MODE_ECB => {
+        C_MODE_ECB | C_MODE_CBC => ecb_cbc::<C>(mode, enc, key, iv, data)?,
+        _ => return Err(ERR_ALG),
+    }
+    Ok(())
+}
+
+/// ECB or CBC over whole blocks of any block cipher; `iv` is one block (ignored by ECB).
+/// Callers have checked that `data` is a multiple of the block size.
+fn ecb_cbc<C>(mode: u8, enc: bool, key: &[u8], iv: &[u8], data: &mut [u8]) -> Result<(), u8>
+where
+    C: BlockCipher + BlockEncrypt + BlockDecrypt + KeyInit,
+{
+    let block = C::block_size();
+    let blocks = data.chunks_exact_mut(block).map(GenericArray::from_mut_slice);
+    match (mode, enc) {
+        (C_MODE_ECB, _) => {
             let c = C::new_from_slice(key).map_err(|_| ERR_KEY_LEN)?;
-            for blk in data.chunks_exact_mut(DES_BLOCK) {
-                let blk = GenericArray::from_mut_slice(blk);
+            for blk in blocks {
                 if enc {
                     c.encrypt_block(blk)
                 } else {
@@ -319,20 +310,14 @@ where
                 }
             }
         }
-        C_MODE_CBC => {
-            if enc {
-                let mut c = cbc::Encryptor::<C>::new_from_slices(key, iv).map_err(|_| ERR_KEY_LEN)?;
-                for blk in data.chunks_exact_mut(DES_BLOCK) {
-                    c.encrypt_block_mut(GenericArray::from_mut_slice(blk));
-                }
-            } else {
-                let mut c = cbc::Decryptor::<C>::new_from_slices(key, iv).map_err(|_| ERR_KEY_LEN)?;
-                for blk in data.chunks_exact_mut(DES_BLOCK) {
-                    c.decrypt_block_mut(GenericArray::from_mut_slice(blk));
-                }
-            }
+        (_, true) => {
+            let mut c = cbc::Encryptor::<C>::new_from_slices(key, iv).map_err(|_| ERR_KEY_LEN)?;
+            blocks.for_each(|blk| c.encrypt_block_mut(blk));
         }
-        _ => return Err(ERR_ALG),
+        (_, false) => {
+            let mut c = cbc::Decryptor::<C>::new_from_slices(key, iv).map_err(|_| ERR_KEY_LEN)?;
+            blocks.for_each(|blk| c.decrypt_block_mut(blk));
+        }
     }
     Ok(())
 }

@@ -192,13 +192,18 @@ impl SecDriver {
         self.shared.bd
     }
 
-    fn cipher_codes(alg: CipherAlg) -> Option<(u8, u8, u8)> {
-        let (a, k) = match alg.block {
+    /// The BD's cipher algorithm and key-length codes of a block cipher.
+    fn block_codes(block: BlockCipher) -> (u8, u8) {
+        match block {
             BlockCipher::Aes128 => (c_alg::AES, key_code::K128),
             BlockCipher::Aes192 => (c_alg::AES, key_code::K192),
             BlockCipher::Aes256 => (c_alg::AES, key_code::K256),
             BlockCipher::Sm4 => (c_alg::SM4, key_code::K128),
-        };
+        }
+    }
+
+    fn cipher_codes(alg: CipherAlg) -> Option<(u8, u8, u8)> {
+        let (a, k) = Self::block_codes(alg.block);
         let m = match alg.mode {
             CipherMode::Ecb => c_mode::ECB,
             CipherMode::Cbc => c_mode::CBC,
@@ -211,12 +216,7 @@ impl SecDriver {
     }
 
     fn aead_codes(alg: AeadAlg) -> (u8, u8, u8) {
-        let (a, k) = match alg.block {
-            BlockCipher::Aes128 => (c_alg::AES, key_code::K128),
-            BlockCipher::Aes192 => (c_alg::AES, key_code::K192),
-            BlockCipher::Aes256 => (c_alg::AES, key_code::K256),
-            BlockCipher::Sm4 => (c_alg::SM4, key_code::K128),
-        };
+        let (a, k) = Self::block_codes(alg.block);
         let m = match alg.mode {
             AeadMode::Gcm => c_mode::GCM,
             AeadMode::Ccm => c_mode::CCM,
