@@ -281,7 +281,8 @@ fn bench_crypto_json_has_uadk_and_openssl_rows() {
 }
 
 /// `uadk emu start`, then `uadk digest --backend device` through the emulated SEC device:
-/// same digest as software, the route says the device ran, and the engine counted it.
+/// same digest as software (streamed as a long hash), the route says the device ran, and
+/// the engine counted both requests.
 #[test]
 fn digest_on_the_emulated_device_matches_software() {
     let root = std::env::temp_dir().join(format!("uadk-crypto-cli-emu-{}", std::process::id()));
@@ -315,9 +316,102 @@ fn digest_on_the_emulated_device_matches_software() {
         "{}",
         String::from_utf8_lossy(&dev.stderr)
     );
+    // A long hash: 99 968 bytes (whole blocks) in the first request, the last 32 in the
+    // last one, the state carried between them.
     assert!(
-        String::from_utf8_lossy(&status.stdout).contains("requests 1 bytes 100000"),
+        String::from_utf8_lossy(&status.stdout).contains("requests 2 bytes 100000"),
         "{}",
         String::from_utf8_lossy(&status.stdout)
+    );
+}
+
+/// `uadk bench crypto --backend device` on an emulator started with `uadk emu start`:
+/// device rows (one request at a time, and one thread keeping many in flight) with the
+/// engine's time per request and the framework's share of the round trip; without a
+/// device, `--backend device` is a clear error.
+#[test]
+fn bench_crypto_device_rows_on_the_emulator() {
+    let root = std::env::temp_dir().join(format!("uadk-crypto-cli-bench-{}", std::process::id()));
+    let root_s = root.to_str().unwrap();
+    let start = uadk(&["emu", "start", "--root", root_s], b"");
+    assert!(
+        start.status.success(),
+        "{}",
+        String::from_utf8_lossy(&start.stderr)
+    );
+    let run = |sysfs: PathBuf, backend: &str| {
+        Command::new(env!("CARGO_BIN_EXE_uadk"))
+            .args([
+                "bench",
+                "crypto",
+                "--json",
+                "--backend",
+                backend,
+                "--alg",
+                "sha256",
+                "--alg",
+                "sm4-cbc",
+                "--size",
+                "4096",
+                "--secs",
+                "0.05",
+                "--depth",
+                "16",
+                "--queues",
+                "2",
+            ])
+            .env("UADK_SYSFS_ROOT", sysfs)
+            .env("UADK_DEV_ROOT", root.join("dev"))
+            .output()
+            .unwrap()
+    };
+    let out = run(root.join("sys"), "device");
+    let none = run(root.join("no-such-dir"), "device");
+    let auto = run(root.join("sys"), "auto");
+    let stop = uadk(&["emu", "stop", "--root", root_s], b"");
+    assert!(stop.status.success());
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert!(v["device"].as_str().unwrap().starts_with("hisi_sec2-"), "{v}");
+    let rows = v["results"].as_array().unwrap();
+    for alg in ["sha256", "sm4-cbc"] {
+        let row = |imp: &str| {
+            rows.iter()
+                .find(|r| r["alg"] == alg && r["impl"] == imp)
+                .unwrap_or_else(|| panic!("{alg} {imp}: {v}"))
+        };
+        let sync = row("uadk");
+        assert_eq!(sync["backend"], "device", "{sync}");
+        assert!(sync["mb_per_s"].as_f64().unwrap() > 0.0);
+        let (rt, engine) = (
+            sync["round_trip_ns"].as_f64().unwrap(),
+            sync["engine_ns"].as_f64().unwrap(),
+        );
+        // Both are measured; their order is not asserted: on a loaded machine the emulator's
+        // busy time includes time it was descheduled and can exceed the round trip.
+        assert!(engine > 0.0 && rt > 0.0, "{sync}");
+        let share = sync["framework_share"].as_f64().unwrap();
+        assert!((0.0..1.0).contains(&share), "{sync}");
+        let batch = row("uadk-batch");
+        assert_eq!(batch["backend"], "device", "{batch}");
+        assert!(batch["host_ns_per_op"].as_f64().unwrap() > 0.0, "{batch}");
+        assert!(row("openssl")["mb_per_s"].as_f64().unwrap() > 0.0);
+    }
+    // auto: the software rows and, with a device found, the device rows too.
+    assert!(auto.status.success(), "{}", String::from_utf8_lossy(&auto.stderr));
+    let v: serde_json::Value = serde_json::from_slice(&auto.stdout).unwrap();
+    let rows = v["results"].as_array().unwrap();
+    for backend in ["software", "device"] {
+        assert!(
+            rows.iter()
+                .any(|r| r["alg"] == "sha256" && r["impl"] == "uadk" && r["backend"] == backend),
+            "{backend}: {v}"
+        );
+    }
+    assert!(!none.status.success());
+    let err = String::from_utf8_lossy(&none.stderr);
+    assert!(
+        err.contains("--backend device") && err.contains("uadk emu start"),
+        "{err}"
     );
 }

@@ -246,19 +246,85 @@ impl AeadSession {
         }
     }
 
+    /// The context the session reports to.
+    pub(crate) fn context(&self) -> &Crypto {
+        &self.crypto
+    }
+
+    /// The device session's template for asynchronous requests.
+    pub(crate) fn device_template(&self) -> Option<crate::device::Template> {
+        self.device.as_ref().and_then(|(_, d)| d.lock().template())
+    }
+
+    /// Checks nonce, tag and length as every seal/open does.
+    pub(crate) fn validate(&self, nonce: &[u8], tag_len: usize, len: usize) -> Result<()> {
+        self.check(nonce, &vec![0u8; tag_len], len)
+    }
+
+    /// Seals in software for `reason` (counted).
+    pub(crate) fn software_seal(
+        &self,
+        nonce: &[u8],
+        aad: &[u8],
+        buf: &mut [u8],
+        tag: &mut [u8],
+        reason: Reason,
+    ) -> Result<Route> {
+        self.check(nonce, tag, buf.len())?;
+        let mut e = self.engine()?;
+        let r = e.seal_in_place(nonce, aad, buf, tag);
+        self.engines.put(e);
+        r?;
+        let route = Route::software(reason);
+        self.crypto.count(&route, buf.len() + aad.len());
+        Ok(route)
+    }
+
+    /// Opens in software for `reason` (counted); on any failure `buf` is zeroed.
+    pub(crate) fn software_open(
+        &self,
+        nonce: &[u8],
+        aad: &[u8],
+        buf: &mut [u8],
+        tag: &[u8],
+        reason: Reason,
+    ) -> Result<Route> {
+        let r = self.check(nonce, tag, buf.len()).and_then(|_| {
+            let mut e = self.engine()?;
+            let ok = e.open_in_place(nonce, aad, buf, tag);
+            self.engines.put(e);
+            ok
+        });
+        match r {
+            Ok(true) => {
+                let route = Route::software(reason);
+                self.crypto.count(&route, buf.len() + aad.len());
+                Ok(route)
+            }
+            Ok(false) => {
+                buf.zeroize();
+                Err(Error::AuthenticationFailed { alg: self.alg.name() })
+            }
+            Err(e) => {
+                buf.zeroize();
+                Err(e)
+            }
+        }
+    }
+
     fn seal_io(&self, nonce: &[u8], aad: &[u8], mut io: Io<'_>, tag: &mut [u8]) -> Result<Route> {
         self.check(nonce, tag, io.len())?;
         let route = match self.device_seal(nonce, aad, &mut io, tag)? {
             Some(r) if r.ran == Ran::Device => r,
             other => {
                 let reason = other.map_or_else(|| self.why_software.clone(), |r| r.reason);
-                let mut e = self.engine()?;
-                let r = match &mut io {
-                    Io::Out(i, o) => e.seal(nonce, aad, i, o, tag),
-                    Io::InPlace(b) => e.seal_in_place(nonce, aad, b, tag),
-                };
-                self.engines.put(e);
-                r?;
+                self.engines.with(
+                    || select::aead(self.alg, &self.key, self.tag_len),
+                    |e| match &mut io {
+                        Io::Out(i, o) => e.seal(nonce, aad, i, o, tag),
+                        Io::InPlace(b) => e.seal_in_place(nonce, aad, b, tag),
+                    },
+                )?;
                 Route::software(reason)
             }
         };

@@ -100,7 +100,7 @@ pub enum Reason {
     Fallback(DeviceError),
     /// A CTR stream call that starts inside a counter block; devices take whole blocks.
     PartialBlock,
-    /// A multi-call digest stream; the device seam takes one-shot digests only.
+    /// A multi-call digest stream on a device without long-hash support.
     Streaming,
 }
 
@@ -115,7 +115,7 @@ impl fmt::Display for Reason {
             Reason::DeviceOffers(dev) => write!(f, "{dev} offers it"),
             Reason::Fallback(e) => write!(f, "device failed ({e}), redone in software"),
             Reason::PartialBlock => f.write_str("CTR call starts inside a counter block"),
-            Reason::Streaming => f.write_str("streaming digests run in software"),
+            Reason::Streaming => f.write_str("the device has no long hash for streaming digests"),
         }
     }
 }
@@ -156,16 +156,21 @@ impl Route {
 /// The small-packet policy and fallback switch.
 ///
 /// Below these sizes `Auto` keeps a request in software even when a device offers the
-/// algorithm: a device round trip (build the BD, doorbell, poll the completion, first touch
-/// of the buffers through the SMMU) has a fixed cost that small requests cannot win back.
-/// The thresholds are where the software path, measured on this machine, reaches about
-/// 0.4-0.8 µs per request, so they differ by how fast software is (crate docs, "Small-packet
-/// policy"): SM4/SM3 are 10-70x slower than AES-NI/SHA-NI code and so move to a device much
-/// earlier, AES-GCM (VAES) much later.
+/// algorithm: handing a request to a device costs the submitting thread a fixed amount of
+/// work (build the BD, ring the doorbell, poll and decode the completion, route the
+/// result) that a small request cannot win back. Measured through the emulated SEC
+/// (`uadk bench crypto --backend device`, `host_ns_per_op` of the `uadk-batch` rows): about
+/// 0.6-0.9 µs per request up to 1 KiB, 1.2-2 µs at 4-16 KiB. Each threshold is the size
+/// where the software path of that family, on this machine, takes about as long
+/// (`uadk-crypto/MEASUREMENTS.md`, "Small-packet thresholds"): SM4 from 64 B (100 MB/s),
+/// SHA/MD5 digests and HMAC from 512 B, AES ciphers and AES-CCM from 1 KiB / 512 B
+/// (CBC encryption; CTR/XTS would break even only near 16 KiB), AES-GCM from 16 KiB. UADK's
+/// OpenSSL adapters use 192 B for ciphers and 512 B for digests on Kunpeng, whose CPU
+/// crypto is slower.
 ///
 /// ```
 /// let p = uadk_crypto::Policy::default();
-/// assert_eq!((p.cipher_min, p.digest_min, p.sm_min, p.fallback), (256, 512, 64, true));
+/// assert_eq!((p.cipher_min, p.digest_min, p.sm_min, p.fallback), (1024, 512, 64, true));
 /// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Policy {
@@ -186,9 +191,9 @@ pub struct Policy {
 impl Default for Policy {
     fn default() -> Self {
         Policy {
-            cipher_min: 256,
-            aead_min: 256,
-            gcm_min: 4096,
+            cipher_min: 1024,
+            aead_min: 512,
+            gcm_min: 16384,
             digest_min: 512,
             sm_min: 64,
             fallback: true,
@@ -203,7 +208,7 @@ impl Policy {
     /// use uadk_crypto::{Algorithm, Policy};
     /// let p = Policy::default();
     /// assert_eq!(p.threshold(Algorithm::from_name("sm4-cbc").unwrap()), 64);
-    /// assert_eq!(p.threshold(Algorithm::from_name("aes-128-gcm").unwrap()), 4096);
+    /// assert_eq!(p.threshold(Algorithm::from_name("aes-128-gcm").unwrap()), 16384);
     /// assert_eq!(p.threshold(Algorithm::from_name("hmac-sha256").unwrap()), 512);
     /// ```
     pub fn threshold(&self, alg: Algorithm) -> usize {
@@ -384,6 +389,11 @@ impl Crypto {
             device_bytes: c.device_bytes.load(Relaxed),
             software_bytes: c.software_bytes.load(Relaxed),
         }
+    }
+
+    /// The registered devices.
+    pub(crate) fn devices(&self) -> Vec<Arc<dyn SecDevice>> {
+        self.inner.devices.read().clone()
     }
 
     /// Chooses where a session goes (no length known yet).

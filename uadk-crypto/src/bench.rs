@@ -84,6 +84,7 @@ impl BenchSpec {
 /// let row = uadk_crypto::bench::BenchRow {
 ///     imp: "uadk".into(), backend: "software".into(), alg: "sha256".into(),
 ///     size: 16384, threads: 1, mb_per_s: 1.0, ops_per_s: 1.0, detail: String::new(),
+///     host_ns_per_op: None,
 /// };
 /// assert!(serde_json::to_string(&row).unwrap().contains("\"impl\":\"uadk\""));
 /// ```
@@ -106,6 +107,12 @@ pub struct BenchRow {
     pub ops_per_s: f64,
     /// Route of the last request (`uadk`) or the provider (`direct`).
     pub detail: String,
+    /// `uadk-batch` rows: the submitting thread's own time per request in nanoseconds:
+    /// inside `submit` (BD build, doorbell; software jobs run there) and inside the
+    /// `poll` calls that returned a completion (CQ polling, status decoding, routing);
+    /// the time spent waiting for the device is not included.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub host_ns_per_op: Option<f64>,
 }
 
 /// Largest benchmark message.
@@ -133,15 +140,28 @@ type Maker = Arc<dyn Fn() -> Result<Op> + Send + Sync>;
 /// assert!(rows.iter().any(|r| r.imp == "openssl"));
 /// ```
 pub fn run(spec: &BenchSpec) -> Result<Vec<BenchRow>> {
-    if spec.size == 0 || spec.threads == 0 || spec.size > MAX_SIZE || spec.threads > MAX_THREADS {
-        return Err(Error::DataLength {
-            alg: spec.alg.name(),
-            len: spec.size,
-            rule: "benchmarks take sizes from 1 B to 1 GiB and 1 to 1024 threads",
-        });
-    }
-    let crypto = Crypto::new(spec.backend);
-    let (uadk, detail) = uadk_maker(&crypto, spec)?;
+    run_on(&Crypto::new(spec.backend), spec)
+}
+
+/// As [`run`], with the `uadk` rows on `crypto` (its backend and registered devices; the
+/// spec's backend is not used). With a device registered and a backend other than
+/// software, the `uadk` row is timed in wall time (the device's work is not this thread's
+/// CPU time).
+///
+/// # Errors
+/// As [`run`].
+///
+/// ```
+/// use std::time::Duration;
+/// use uadk_crypto::{bench::{run_on, BenchSpec}, Algorithm, Crypto};
+/// let mut spec = BenchSpec::new(Algorithm::from_name("sm3").unwrap());
+/// spec.duration = Duration::from_millis(30);
+/// assert!(!run_on(&Crypto::auto(), &spec).unwrap().is_empty());
+/// ```
+pub fn run_on(crypto: &Crypto, spec: &BenchSpec) -> Result<Vec<BenchRow>> {
+    check_spec(spec)?;
+    let wall = crypto.backend() != Backend::Software && !crypto.devices().is_empty();
+    let (uadk, detail) = uadk_maker(crypto, spec)?;
     let mut makers: Vec<(&str, Maker, String)> = vec![("uadk", uadk, detail)];
     if let Some(m) = openssl_maker(spec)? {
         makers.push(("openssl", m, "openssl 3".to_string()));
@@ -153,8 +173,8 @@ pub fn run(spec: &BenchSpec) -> Result<Vec<BenchRow>> {
     let slice = spec.duration / ROUNDS;
     let mut best = vec![0f64; makers.len()];
     for _ in 0..ROUNDS {
-        for (i, (_, maker, _)) in makers.iter().enumerate() {
-            best[i] = best[i].max(time(maker, spec.threads, slice)?);
+        for (i, (imp, maker, _)) in makers.iter().enumerate() {
+            best[i] = best[i].max(time(maker, spec.threads, slice, wall && *imp == "uadk")?);
         }
     }
     let ran = if crypto.stats().device_requests > 0 {
@@ -174,13 +194,142 @@ pub fn run(spec: &BenchSpec) -> Result<Vec<BenchRow>> {
             mb_per_s: ops * spec.size as f64 / 1e6,
             ops_per_s: ops,
             detail,
+            host_ns_per_op: None,
         })
         .collect())
 }
 
+/// Asynchronous throughput through [`crate::batch::DeviceBatch`]: one thread keeps
+/// `depth` requests in flight over `queues` queues per device (wall time; `"impl":
+/// "uadk-batch"`). Buffers are recycled from completions, as a streaming user would.
+///
+/// # Errors
+/// As [`run`]; a job that fails.
+///
+/// ```
+/// use std::time::Duration;
+/// use uadk_crypto::{bench::{run_batch, BenchSpec}, Algorithm, Crypto};
+/// let mut spec = BenchSpec::new(Algorithm::from_name("aes-128-ctr").unwrap());
+/// spec.duration = Duration::from_millis(20);
+/// let row = run_batch(&Crypto::auto(), &spec, 8, 2).unwrap();
+/// assert_eq!(row.imp, "uadk-batch");
+/// ```
+pub fn run_batch(crypto: &Crypto, spec: &BenchSpec, depth: usize, queues: usize) -> Result<BenchRow> {
+    use crate::batch::{DeviceBatch, Job, Output};
+    check_spec(spec)?;
+    let size = spec.size;
+    let mut b = DeviceBatch::new(crypto, queues)?;
+    let key = |n: usize| key_for(n);
+    enum Kind {
+        C(Arc<CipherSession>, Vec<u8>),
+        D(Arc<DigestSession>),
+        A(Arc<AeadSession>),
+    }
+    let kind = match spec.alg {
+        Algorithm::Cipher(a) => Kind::C(
+            Arc::new(CipherSession::new(crypto, a, &key(a.key_len()))?),
+            vec![0u8; a.iv_len()],
+        ),
+        Algorithm::Digest(d) => Kind::D(Arc::new(DigestSession::new(crypto, d)?)),
+        Algorithm::Hmac(d) => Kind::D(Arc::new(DigestSession::hmac(crypto, d, &key(32))?)),
+        Algorithm::Aead(a) => Kind::A(Arc::new(AeadSession::new(crypto, a, &key(a.key_len()), 16)?)),
+    };
+    let job = |data: Vec<u8>| match &kind {
+        Kind::C(s, iv) => Job::Encrypt {
+            session: s.clone(),
+            iv: iv.clone(),
+            data,
+        },
+        Kind::D(s) => Job::Digest {
+            session: s.clone(),
+            data,
+        },
+        Kind::A(s) => Job::Seal {
+            session: s.clone(),
+            nonce: vec![0u8; 12],
+            aad: Vec::new(),
+            data,
+        },
+    };
+    let depth = depth.clamp(1, 4096);
+    let mut spare: Vec<Vec<u8>> = Vec::new();
+    let mut detail = String::new();
+    let start = Instant::now();
+    let mut host = Duration::ZERO;
+    let mut done = 0u64;
+    let mut submitted = 0u64;
+    while start.elapsed() < spec.duration || b.in_flight() > 0 {
+        while start.elapsed() < spec.duration && b.in_flight() < depth {
+            let mut data = spare.pop().unwrap_or_default();
+            data.resize(size, 1);
+            let job = job(data);
+            let t = Instant::now();
+            b.submit(job)?;
+            host += t.elapsed();
+            submitted += 1;
+            if b.in_flight() == 0 {
+                break; // the job ran in software: no device queue to fill
+            }
+        }
+        let t = Instant::now();
+        let c = match b.poll() {
+            Some(c) => {
+                host += t.elapsed();
+                c
+            }
+            None => match b.wait(Duration::from_secs(5)) {
+                Some(c) => c,
+                None if b.in_flight() == 0 => continue,
+                None => return Err(Error::provider(spec.alg.name(), "a device request took over 5 s")),
+            },
+        };
+        let (out, route) = c.result?;
+        done += 1;
+        if detail.is_empty() || route.ran == crate::Ran::Device {
+            detail = route.to_string();
+        }
+        match out {
+            Output::Data(v) | Output::Sealed { ciphertext: v, .. } => spare.push(v),
+            Output::Digest(_) => {}
+        }
+        if start.elapsed() >= spec.duration && done == submitted {
+            break;
+        }
+    }
+    let secs = start.elapsed().as_secs_f64().max(1e-9);
+    let ops = done as f64 / secs;
+    Ok(BenchRow {
+        imp: "uadk-batch".into(),
+        backend: if crypto.stats().device_requests > 0 {
+            "device"
+        } else {
+            "software"
+        }
+        .into(),
+        alg: spec.alg.name().to_string(),
+        size,
+        threads: 1,
+        mb_per_s: ops * size as f64 / 1e6,
+        ops_per_s: ops,
+        detail: format!("{depth} in flight, {queues} queues; {detail}"),
+        host_ns_per_op: (done > 0).then(|| host.as_nanos() as f64 / done as f64),
+    })
+}
+
+fn check_spec(spec: &BenchSpec) -> Result<()> {
+    if spec.size == 0 || spec.threads == 0 || spec.size > MAX_SIZE || spec.threads > MAX_THREADS {
+        return Err(Error::DataLength {
+            alg: spec.alg.name(),
+            len: spec.size,
+            rule: "benchmarks take sizes from 1 B to 1 GiB and 1 to 1024 threads",
+        });
+    }
+    Ok(())
+}
+
 /// Runs `threads` copies of the op for `slice`; returns requests per second. One thread
 /// is timed in its own CPU time, several in wall time.
-fn time(maker: &Maker, threads: usize, slice: Duration) -> Result<f64> {
+fn time(maker: &Maker, threads: usize, slice: Duration, wall_clock: bool) -> Result<f64> {
     let mut ops = Vec::with_capacity(threads);
     for _ in 0..threads {
         let mut op = maker()?;
@@ -198,7 +347,7 @@ fn time(maker: &Maker, threads: usize, slice: Duration) -> Result<f64> {
             n += 8;
         }
         let secs = crate::cputime::thread_secs() - cpu;
-        let secs = if secs.is_finite() && secs > 0.0 {
+        let secs = if !wall_clock && secs.is_finite() && secs > 0.0 {
             secs
         } else {
             wall.elapsed().as_secs_f64()

@@ -354,14 +354,49 @@ impl CipherSession {
         let route = match self.try_device(dir, iv, &mut buf)? {
             Attempt::Done(r) => r,
             Attempt::Software(reason) => {
-                let mut e = self.engine(dir)?;
-                let r = e.start(iv).and_then(|_| buf.run_sw(e.as_mut()));
-                self.put_engine(dir, e);
-                r?;
+                let pool = match dir {
+                    Direction::Encrypt => &self.enc,
+                    Direction::Decrypt => &self.dec,
+                };
+                pool.with(
+                    || select::cipher(self.alg, &self.key, dir),
+                    |e| e.start(iv).and_then(|_| buf.run_sw(e.as_mut())),
+                )?;
                 Route::software(reason)
             }
         };
         self.crypto.count(&route, len);
+        Ok(route)
+    }
+
+    /// The device session's template for asynchronous requests.
+    pub(crate) fn device_template(&self) -> Option<crate::device::Template> {
+        self.device.as_ref().and_then(|(_, d)| d.lock().template())
+    }
+
+    /// Checks IV and length as every one-shot request does.
+    pub(crate) fn validate(&self, iv: &[u8], len: usize) -> Result<()> {
+        check_iv(self.alg, iv)?;
+        check_len(self.alg, iv, 0, len)
+    }
+
+    /// Runs one message in place in software for `reason` (counted).
+    pub(crate) fn software_in_place(
+        &self,
+        dir: Direction,
+        iv: &[u8],
+        buf: &mut [u8],
+        reason: Reason,
+    ) -> Result<Route> {
+        self.validate(iv, buf.len())?;
+        let mut e = self.engine(dir)?;
+        let r = e
+            .start(iv)
+            .and_then(|_| Buf::InPlace(&mut *buf).run_sw(e.as_mut()));
+        self.put_engine(dir, e);
+        r?;
+        let route = Route::software(reason);
+        self.crypto.count(&route, buf.len());
         Ok(route)
     }
 

@@ -5,8 +5,11 @@ use parking_lot::Mutex;
 
 use crate::error::Result;
 
-/// Up to `MAX_IDLE` idle engines; more are created on demand and dropped when not needed.
+/// One "hot" engine used in place under a lock that is only ever tried (so requests from
+/// one thread cost one lock/unlock pair and no moves), plus up to `MAX_IDLE` idle engines
+/// for concurrent requests; more are created on demand and dropped when not needed.
 pub(crate) struct EnginePool<T> {
+    hot: Mutex<Option<T>>,
     idle: Mutex<Vec<T>>,
 }
 
@@ -15,8 +18,28 @@ const MAX_IDLE: usize = 64;
 impl<T> EnginePool<T> {
     pub(crate) fn new() -> EnginePool<T> {
         EnginePool {
+            hot: Mutex::new(None),
             idle: Mutex::new(Vec::new()),
         }
+    }
+
+    /// Runs `f` on an engine: the hot one when no other request holds it, else a pooled one.
+    pub(crate) fn with<R>(
+        &self,
+        make: impl FnOnce() -> Result<T>,
+        f: impl FnOnce(&mut T) -> Result<R>,
+    ) -> Result<R> {
+        if let Some(mut hot) = self.hot.try_lock() {
+            let e = match hot.take() {
+                Some(e) => hot.insert(e),
+                None => hot.insert(self.take(make)?),
+            };
+            return f(e);
+        }
+        let mut e = self.take(make)?;
+        let r = f(&mut e);
+        self.put(e);
+        r
     }
 
     /// An idle engine, or a new one from `make`.

@@ -123,6 +123,19 @@ pub enum Error {
         #[source]
         source: DeviceError,
     },
+    /// The device failed in the middle of a long hash and the stream cannot continue.
+    #[error(
+        "{alg}: the device failed after absorbing {absorbed} bytes of a streamed digest ({source}); the intermediate state cannot be continued in software for this algorithm or fallback is off: hash the message again (or use --backend software)"
+    )]
+    StreamLost {
+        /// Algorithm name.
+        alg: &'static str,
+        /// Bytes the device had absorbed.
+        absorbed: u64,
+        /// What the device reported.
+        #[source]
+        source: DeviceError,
+    },
     /// A streaming operation was used after it finished.
     #[error("{alg}: this stream already finished; start a new one")]
     Finished {

@@ -26,9 +26,15 @@
 //!   [`CipherSession::encrypt_in_place`], [`AeadSession::seal`], [`AeadSession::open_in_place`], ...
 //! - Streaming: [`CipherSession::encryptor`] chains the IV across calls (CBC: last
 //!   ciphertext block; CTR: the counter, any split; XTS: each call is the next data unit);
-//!   [`DigestSession::hasher`] takes inputs of any length.
-//! - Async/batch: [`batch::BatchQueue`] takes owned jobs and completes them through a
-//!   completion queue (`poll`/`wait`) or a callback, in place, without copies.
+//!   [`DigestSession::hasher`] takes inputs of any length (on a SEC device as a long hash:
+//!   first/middle/last requests with the intermediate state carried between them; a device
+//!   failing mid-stream is continued in software from that state for SHA-1/SHA-2, and is
+//!   [`Error::StreamLost`] for MD5/SM3, never a silent restart).
+//! - Async/batch: [`batch::DeviceBatch`] lets one thread keep several device queues busy
+//!   (many requests in flight on each, completions by `poll`/`wait` or callback), runs jobs
+//!   below the small-packet thresholds or unfit for the device in software, and redoes
+//!   failed device requests in software (counted); [`batch::BatchQueue`] runs the same jobs
+//!   on worker threads over the sessions' synchronous paths.
 //!
 //! ```
 //! use uadk_crypto::{AeadAlg, AeadSession, Crypto, Ran};
@@ -57,8 +63,10 @@
 //! - The only `unsafe` is in three small modules, each block with a `SAFETY:` note:
 //!   `software::openssl_ffi` (exact-length and in-place `EVP_CipherUpdate`, which the
 //!   `openssl` crate does not offer without a spare block), `cputime` (the benchmark clock)
-//!   and [`device::sec`] (one `submit_sync` call: the device reads and writes the request's
-//!   buffers by virtual address until the synchronous request completes).
+//!   and [`device::sec`] (`submit_sync` for one request at a time, and the asynchronous
+//!   `submit` of [`device::DeviceQueues`], whose requests own their buffers, boxed, until
+//!   their completion is polled or their queue is dropped, which stops the hardware queue
+//!   first).
 //!
 //! ## Software path
 //! One library does not win everywhere, so [`software::select`] picks per algorithm by
@@ -73,11 +81,12 @@
 //!
 //! ## Small-packet policy
 //! `Auto` keeps a request in software below a per-family threshold ([`Policy`]), even
-//! when a device offers the algorithm: a SEC round trip (build the BD, doorbell, poll the
-//! completion, first touch of the buffers through the SMMU) has a fixed cost that a small
-//! request cannot win back. The thresholds are where the software path reaches roughly
-//! 0.4-0.8 µs per request, measured here with `examples/bench` (one thread, thread CPU
-//! time, ns per request through a session):
+//! when a device offers the algorithm: handing a request to the SEC costs the submitting
+//! thread a fixed amount of work (build the BD, doorbell, poll and decode the completion)
+//! that a small request cannot win back. Measured through the emulated SEC with one thread
+//! keeping 64 requests in flight (`uadk bench crypto --backend device`, `host_ns_per_op`):
+//! 0.6-0.9 µs per request up to 1 KiB, 1.2-2 µs at 4-16 KiB. Software, per request through a
+//! session (`examples/bench`, one thread, thread CPU time, ns):
 //!
 //! | bytes | 64 | 128 | 256 | 512 | 1024 | 4096 |
 //! |---|---|---|---|---|---|---|
@@ -87,14 +96,15 @@
 //! | SM3 | 487 | 691 | 1122 | 1948 | 3427 | 12377 |
 //! | SM4-CBC | 789 | 1453 | 2581 | 4950 | 9723 | 38284 |
 //!
-//! Hence AES ciphers and AES-CCM 256 B, AES-GCM 4096 B, SHA/MD5 digests and HMAC 512 B,
-//! and anything SM4/SM3 64 B (software SM4 is where the device matters most). UADK's
-//! OpenSSL adapters use one 192 B / 512 B pair for all; ours follow the software speed of
-//! each family. Through the emulator (`examples/device_emu_bench`, one thread, two CPUs)
-//! a device round trip costs 5-16 µs at 64 B, so the emulator never beats software here;
-//! re-measure on hardware before changing the thresholds; the values are
-//! [`Policy`] fields. The session layer's own cost is 20-60 ns per request (pool, routing,
-//! counters), under 1% from about 4 KiB on (AES-GCM: 16 KiB).
+//! The thresholds are where the two meet: SM4/SM3 64 B, SHA/MD5 digests and HMAC 512 B,
+//! AES-CCM 512 B, AES ciphers 1 KiB (CBC encryption; CTR/XTS only near 16 KiB), AES-GCM
+//! 16 KiB. UADK's OpenSSL adapters use 192 B (ciphers) / 512 B (digests), set for Kunpeng's
+//! slower CPU crypto. Synchronous requests also wait for the device (an emulated round
+//! trip is 100-300 µs on this shared host, so the emulator never beats software one request
+//! at a time); real hardware answers in microseconds and pays for SMMU translation and
+//! cache misses on device-written data, so re-measure there (the figures and what a real
+//! device changes are in `MEASUREMENTS.md`). The session layer's own cost is 20-60 ns per
+//! request (pool, routing, counters), about 1% for AES-GCM at 16 KiB.
 //!
 //! ## The device seam
 //! A SEC driver implements [`SecDevice`] (what it offers, and sessions:

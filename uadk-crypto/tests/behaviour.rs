@@ -390,7 +390,7 @@ fn device_seam_routes_falls_back_and_counts() {
         r.reason,
         Reason::SmallPacket {
             len: 64,
-            threshold: 256
+            threshold: 1024
         }
     );
     // SM4 moves to the device from 64 B on.
@@ -439,7 +439,7 @@ fn device_aead_never_releases_unverified_plaintext() {
     c.add_device(Arc::new(FlakyDevice { fail: fail.clone() }));
     let alg = AeadAlg::from_name("aes-256-gcm").unwrap();
     let s = AeadSession::new(&c, alg, &[5; 32], 16).unwrap();
-    let n = 5000; // above the 4096-byte AES-GCM small-packet threshold
+    let n = 20_000; // above the 16 KiB AES-GCM small-packet threshold
     let msg = bytes(30, n);
     let sealed = s.seal_to_vec(&[1; 12], b"h", &msg).unwrap();
     let (ct, tag) = sealed.split_at(n);

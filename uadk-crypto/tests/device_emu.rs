@@ -480,3 +480,401 @@ fn threads_share_sessions_and_the_queue_pool() {
         "{st:?}"
     );
 }
+
+/// Feeds `data` to a fresh hasher of `s` in pieces of `step` bytes.
+fn stream(s: &DigestSession, data: &[u8], step: usize) -> uadk_crypto::Result<(Vec<u8>, uadk_crypto::Route)> {
+    let mut h = s.hasher()?;
+    for piece in data.chunks(step.max(1)) {
+        h.update(piece)?;
+    }
+    let mut out = vec![0u8; s.output_len()];
+    let route = h.finish(&mut out)?;
+    Ok((out, route))
+}
+
+#[test]
+fn long_hash_streams_on_the_device_match_software_on_bd2_and_bd3() {
+    let rig = Rig::new("longhash");
+    let mut rng = Rng(0x10_4a54);
+    // Around the 64 KiB request size and the block sizes, and a few requests long.
+    let lens = [1usize, 65_535, 65_536, 65_537, 200_017];
+    let data = rng.bytes(200_017);
+    for v in [2, 3] {
+        let (crypto, _) = rig.context(v, Policy::default(), Backend::Device);
+        let sw_ctx = Crypto::new(Backend::Software);
+        for alg in DigestAlg::all() {
+            let key = rng.bytes(if alg == DigestAlg::Sha512 { 150 } else { 20 });
+            let pairs = [
+                (
+                    DigestSession::new(&crypto, alg).unwrap(),
+                    DigestSession::new(&sw_ctx, alg).unwrap(),
+                ),
+                (
+                    DigestSession::hmac(&crypto, alg, &key).unwrap(),
+                    DigestSession::hmac(&sw_ctx, alg, &key).unwrap(),
+                ),
+            ];
+            for (dev, sw) in &pairs {
+                for len in lens {
+                    let want = sw.digest_to_vec(&data[..len]).unwrap();
+                    // Small pieces (gathered into requests), pieces larger than a request
+                    // (sent straight from the caller's buffer), and odd splits.
+                    for step in [1000usize, 70_001, 131_072 + 3] {
+                        let (got, route) = stream(dev, &data[..len], step).unwrap();
+                        assert_eq!(
+                            got,
+                            want,
+                            "{} {len} B in {step} B pieces on v{v}",
+                            dev.algorithm()
+                        );
+                        assert_eq!(route.ran, Ran::Device, "{route}");
+                    }
+                }
+            }
+        }
+        let st = crypto.stats();
+        assert_eq!((st.software_requests, st.device_errors), (0, 0), "{st:?}");
+    }
+}
+
+#[test]
+fn a_device_failing_mid_stream_resumes_in_software_or_fails_loudly() {
+    let rig = Rig::new("longhash-faults");
+    let mut rng = Rng(0xdead_0001);
+    let data = rng.bytes(300_001);
+    for v in [2, 3] {
+        let name = rig.device(v).name.clone();
+        let (crypto, _) = rig.context(v, Policy::default(), Backend::Auto);
+        let (strict, _) = rig.context(v, Policy::default(), Backend::Device);
+        let sw_ctx = Crypto::new(Backend::Software);
+        for (alg, resumable) in [
+            (DigestAlg::Sha256, true),
+            (DigestAlg::Sha384, true),
+            (DigestAlg::Sha1, true),
+            (DigestAlg::Sm3, false),
+            (DigestAlg::Md5, false),
+        ] {
+            for hmac in [false, true] {
+                let open = |c: &Crypto| {
+                    if hmac {
+                        DigestSession::hmac(c, alg, b"stream key").unwrap()
+                    } else {
+                        DigestSession::new(c, alg).unwrap()
+                    }
+                };
+                let (dev, strict_dev, sw) = (open(&crypto), open(&strict), open(&sw_ctx));
+                let want = sw.digest_to_vec(&data).unwrap();
+                for s in [&dev, &strict_dev] {
+                    let mut h = s.hasher().unwrap();
+                    // Two requests reach the device healthy ...
+                    h.update(&data[..150_000]).unwrap();
+                    rig.emu()
+                        .set_faults(
+                            &name,
+                            Faults {
+                                error_rate: 1.0,
+                                ..Faults::default()
+                            },
+                        )
+                        .unwrap();
+                    // ... then every request fails.
+                    let r = h.update(&data[150_000..]).and_then(|_| h.finish_to_vec());
+                    rig.emu().set_faults(&name, Faults::default()).unwrap();
+                    let fallback = std::ptr::eq(s, &dev);
+                    match r {
+                        Ok(got) => {
+                            assert!(resumable && fallback, "{alg} hmac {hmac} v{v}");
+                            assert_eq!(got, want, "{alg} hmac {hmac} resumed on v{v}");
+                        }
+                        Err(Error::StreamLost { absorbed, .. }) => {
+                            assert!(!resumable || !fallback, "{alg} hmac {hmac} v{v}");
+                            assert!(absorbed >= 65_536, "{absorbed}");
+                            // The stream is over; it does not silently restart.
+                            assert!(matches!(h.update(b"x"), Err(Error::Finished { .. })));
+                        }
+                        Err(e) => panic!("{alg} hmac {hmac} v{v}: {e}"),
+                    }
+                }
+            }
+        }
+        assert!(crypto.stats().fallbacks >= 6, "{:?}", crypto.stats());
+    }
+}
+
+mod batch {
+    use super::*;
+    use std::collections::HashMap;
+    use std::time::Duration;
+    use uadk_crypto::batch::{DeviceBatch, Job, Output};
+
+    /// Sessions on the device context and their software twins.
+    struct Kit {
+        cbc: (Arc<CipherSession>, CipherSession),
+        ctr: (Arc<CipherSession>, CipherSession),
+        sha: (Arc<DigestSession>, DigestSession),
+        hsm3: (Arc<DigestSession>, DigestSession),
+        gcm: (Arc<AeadSession>, AeadSession),
+        ccm: (Arc<AeadSession>, AeadSession),
+    }
+
+    fn kit(crypto: &Crypto, rng: &mut Rng) -> Kit {
+        let sw = Crypto::new(Backend::Software);
+        let c = |name: &str, rng: &mut Rng| {
+            let alg = CipherAlg::from_name(name).unwrap();
+            let key = rng.bytes(alg.key_len());
+            (
+                Arc::new(CipherSession::new(crypto, alg, &key).unwrap()),
+                CipherSession::software(alg, &key).unwrap(),
+            )
+        };
+        let a = |name: &str, tag: usize, rng: &mut Rng| {
+            let alg = AeadAlg::from_name(name).unwrap();
+            let key = rng.bytes(alg.key_len());
+            (
+                Arc::new(AeadSession::new(crypto, alg, &key, tag).unwrap()),
+                AeadSession::software(alg, &key, tag).unwrap(),
+            )
+        };
+        let hkey = rng.bytes(40);
+        Kit {
+            cbc: c("aes-256-cbc", rng),
+            ctr: c("sm4-ctr", rng),
+            sha: (
+                Arc::new(DigestSession::new(crypto, DigestAlg::Sha256).unwrap()),
+                DigestSession::new(&sw, DigestAlg::Sha256).unwrap(),
+            ),
+            hsm3: (
+                Arc::new(DigestSession::hmac(crypto, DigestAlg::Sm3, &hkey).unwrap()),
+                DigestSession::hmac(&sw, DigestAlg::Sm3, &hkey).unwrap(),
+            ),
+            gcm: a("aes-128-gcm", 16, rng),
+            ccm: a("sm4-ccm", 8, rng),
+        }
+    }
+
+    /// What a job must produce, computed in software.
+    enum Want {
+        Data(Vec<u8>),
+        Digest(Vec<u8>),
+        Sealed(Vec<u8>, Vec<u8>),
+        AuthFail,
+    }
+
+    /// Submits `n` random jobs (sizes from 16 B to 96 KiB, below and above the thresholds;
+    /// one open in seven with a bad tag) and checks every completion against software.
+    /// Returns the most requests seen in flight at once.
+    fn run_jobs(b: &mut DeviceBatch, k: &Kit, rng: &mut Rng, n: usize) -> usize {
+        let mut want = HashMap::new();
+        let mut peak = 0;
+        let mut done = Vec::new();
+        for i in 0..n {
+            let len = match rng.next() % 4 {
+                0 => 16 * (1 + rng.next() as usize % 8),
+                1 => 16 * (1 + rng.next() as usize % 256),
+                _ => 16 * (1 + rng.next() as usize % 6144),
+            };
+            let data = rng.bytes(len);
+            let (job, w) = match i % 6 {
+                0 => {
+                    let iv = rng.bytes(16);
+                    let mut out = vec![0u8; len];
+                    k.cbc.1.encrypt(&iv, &data, &mut out).unwrap();
+                    (
+                        Job::Encrypt {
+                            session: k.cbc.0.clone(),
+                            iv,
+                            data,
+                        },
+                        Want::Data(out),
+                    )
+                }
+                1 => {
+                    let iv = rng.bytes(16);
+                    let data = data[..len - 3].to_vec();
+                    let mut out = vec![0u8; data.len()];
+                    k.ctr.1.decrypt(&iv, &data, &mut out).unwrap();
+                    (
+                        Job::Decrypt {
+                            session: k.ctr.0.clone(),
+                            iv,
+                            data,
+                        },
+                        Want::Data(out),
+                    )
+                }
+                2 => {
+                    let d = k.sha.1.digest_to_vec(&data).unwrap();
+                    (
+                        Job::Digest {
+                            session: k.sha.0.clone(),
+                            data,
+                        },
+                        Want::Digest(d),
+                    )
+                }
+                3 => {
+                    let d = k.hsm3.1.digest_to_vec(&data).unwrap();
+                    (
+                        Job::Digest {
+                            session: k.hsm3.0.clone(),
+                            data,
+                        },
+                        Want::Digest(d),
+                    )
+                }
+                4 => {
+                    let nonce = rng.bytes(12);
+                    let alen = rng.next() as usize % 40;
+                    let aad = rng.bytes(alen);
+                    let mut ct = data.clone();
+                    let mut tag = vec![0u8; 16];
+                    k.gcm.1.seal_in_place(&nonce, &aad, &mut ct, &mut tag).unwrap();
+                    (
+                        Job::Seal {
+                            session: k.gcm.0.clone(),
+                            nonce,
+                            aad,
+                            data,
+                        },
+                        Want::Sealed(ct, tag),
+                    )
+                }
+                _ => {
+                    let nlen = 7 + rng.next() as usize % 6;
+                    let nonce = rng.bytes(nlen);
+                    let alen = rng.next() as usize % 40;
+                    let aad = rng.bytes(alen);
+                    let mut ct = data.clone();
+                    let mut tag = vec![0u8; 8];
+                    k.ccm.1.seal_in_place(&nonce, &aad, &mut ct, &mut tag).unwrap();
+                    let bad = rng.next() % 7 == 0;
+                    if bad {
+                        tag[0] ^= 0x80;
+                    }
+                    (
+                        Job::Open {
+                            session: k.ccm.0.clone(),
+                            nonce,
+                            aad,
+                            data: ct,
+                            tag,
+                        },
+                        if bad { Want::AuthFail } else { Want::Data(data) },
+                    )
+                }
+            };
+            let id = b.submit(job).unwrap();
+            want.insert(id, w);
+            peak = peak.max(b.in_flight());
+            if i % 8 == 0 {
+                while let Some(c) = b.poll() {
+                    done.push(c);
+                }
+            }
+        }
+        done.extend(b.drain(Duration::from_secs(20)));
+        assert_eq!(b.in_flight(), 0);
+        assert_eq!(done.len(), n);
+        for c in done {
+            let w = want.remove(&c.id).expect("one completion per job");
+            match (w, c.result) {
+                (Want::Data(x), Ok((Output::Data(y), _))) => assert_eq!(x, y, "job {}", c.id),
+                (Want::Digest(x), Ok((Output::Digest(y), _))) => assert_eq!(x, y, "job {}", c.id),
+                (Want::Sealed(x, t), Ok((Output::Sealed { ciphertext, tag }, _))) => {
+                    assert_eq!((x, t), (ciphertext, tag), "job {}", c.id)
+                }
+                (Want::AuthFail, Err(Error::AuthenticationFailed { .. })) => {}
+                (_, r) => panic!("job {}: unexpected {r:?}", c.id),
+            }
+        }
+        peak
+    }
+
+    #[test]
+    fn one_thread_keeps_several_queues_busy_and_results_equal_software() {
+        let rig = Rig::new("batch");
+        let mut rng = Rng(0xba7c_0001);
+        for v in [2, 3] {
+            let (crypto, _) = rig.context(v, Policy::default(), Backend::Auto);
+            let k = kit(&crypto, &mut rng);
+            let mut b = DeviceBatch::new(&crypto, 4).unwrap();
+            assert_eq!(b.device_queues(), 1);
+            let peak = run_jobs(&mut b, &k, &mut rng, 600);
+            let st = crypto.stats();
+            eprintln!("v{v}: peak {peak} requests in flight; {st:?}");
+            assert!(peak >= 8, "at most {peak} requests in flight");
+            assert!(st.device_requests > 200, "{st:?}");
+            assert!(st.small_packets > 10, "{st:?}");
+            assert_eq!((st.fallbacks, st.device_errors), (0, 0), "{st:?}");
+            // Emulator engines: more than one queue did work.
+            let status = rig.emu().status();
+            let dev = status
+                .devices
+                .iter()
+                .find(|d| d.name == rig.device(v).name)
+                .unwrap();
+            let busy_queues = dev.engines.iter().filter(|e| e.counters.requests > 0).count();
+            assert!(busy_queues >= 2, "{busy_queues} queues did work");
+        }
+    }
+
+    #[test]
+    fn injected_errors_are_redone_in_software_and_counted() {
+        let rig = Rig::new("batch-faults");
+        let mut rng = Rng(0xba7c_0002);
+        for v in [2, 3] {
+            let name = rig.device(v).name.clone();
+            rig.emu()
+                .set_faults(
+                    &name,
+                    Faults {
+                        error_rate: 0.3,
+                        ..Faults::default()
+                    },
+                )
+                .unwrap();
+            let (crypto, _) = rig.context(v, Policy::default(), Backend::Auto);
+            let k = kit(&crypto, &mut rng);
+            let mut b = DeviceBatch::new(&crypto, 3).unwrap();
+            run_jobs(&mut b, &k, &mut rng, 300);
+            let st = crypto.stats();
+            assert!(st.fallbacks > 20, "{st:?}");
+            assert!(st.device_requests > 20, "{st:?}");
+            assert_eq!(st.device_errors, 0, "{st:?}");
+
+            // Backend::Device: the same failures are errors, counted; an open never
+            // releases plaintext.
+            rig.emu()
+                .set_faults(
+                    &name,
+                    Faults {
+                        error_rate: 1.0,
+                        ..Faults::default()
+                    },
+                )
+                .unwrap();
+            let (strict, _) = rig.context(v, Policy::default(), Backend::Device);
+            let k = kit(&strict, &mut rng);
+            let mut b = DeviceBatch::new(&strict, 2).unwrap();
+            let pt = rng.bytes(4096);
+            let mut ct = pt.clone();
+            let mut tag = vec![0u8; 8];
+            k.ccm.1.seal_in_place(&[1; 12], b"", &mut ct, &mut tag).unwrap();
+            for _ in 0..10 {
+                b.submit(Job::Open {
+                    session: k.ccm.0.clone(),
+                    nonce: vec![1; 12],
+                    aad: vec![],
+                    data: ct.clone(),
+                    tag: tag.clone(),
+                })
+                .unwrap();
+            }
+            let done = b.drain(Duration::from_secs(10));
+            assert_eq!(done.len(), 10);
+            assert!(done.iter().all(|c| matches!(c.result, Err(Error::Device { .. }))));
+            assert_eq!(strict.stats().device_errors, 10);
+            rig.emu().set_faults(&name, Faults::default()).unwrap();
+        }
+    }
+}

@@ -46,6 +46,58 @@ impl std::str::FromStr for Backend {
     }
 }
 
+/// How caller buffers reach a device (SVA: the device reads them by virtual address).
+///
+/// ```
+/// use uadk_zip::DmaPolicy;
+/// assert_eq!(DmaPolicy::default(), DmaPolicy::Bounce);
+/// assert_eq!("zero-copy-only".parse::<DmaPolicy>().unwrap(), DmaPolicy::ZeroCopyOnly);
+/// ```
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
+pub enum DmaPolicy {
+    /// Every buffer goes to the device as it is (no copy; pages the device has not touched
+    /// yet may cost an IO page fault each).
+    Direct,
+    /// Buffers inside a chunk of the session's pool ([`DmaSetup::pool`]) go as they are;
+    /// others are copied through a pinned pool chunk first (the default: a copy costs less
+    /// than the IO page faults of fresh memory; see the crate README's measurements).
+    #[default]
+    Bounce,
+    /// Only pool buffers reach the device; other requests run in software (with a reason).
+    ZeroCopyOnly,
+}
+
+impl std::str::FromStr for DmaPolicy {
+    type Err = Error;
+    fn from_str(s: &str) -> Result<Self> {
+        match s.to_ascii_lowercase().replace('_', "-").as_str() {
+            "direct" => Ok(DmaPolicy::Direct),
+            "bounce" => Ok(DmaPolicy::Bounce),
+            "zero-copy-only" | "zerocopyonly" | "zero-copy" => Ok(DmaPolicy::ZeroCopyOnly),
+            _ => Err(Error::InvalidArgument(format!(
+                "unknown DMA policy {s:?}: use direct, bounce or zero-copy-only"
+            ))),
+        }
+    }
+}
+
+/// What a device engine needs to place a session's buffers: the policy, the session's pool
+/// (buffers inside its chunks are zero copy), and the counters to record copies in.
+///
+/// ```
+/// let d = uadk_zip::DmaSetup::default();
+/// assert!(d.pool.is_none());
+/// ```
+#[derive(Clone, Debug, Default)]
+pub struct DmaSetup {
+    /// The policy.
+    pub policy: DmaPolicy,
+    /// The session's buffer pool, if it has one.
+    pub pool: Option<Arc<uadk_pool::Pool>>,
+    /// Where zero-copy / bounced / direct bytes are counted.
+    pub counters: Option<Arc<Counters>>,
+}
+
 /// Compression or decompression.
 ///
 /// ```
@@ -140,6 +192,20 @@ pub struct Counters {
     errors: AtomicU64,
     bytes_in: AtomicU64,
     bytes_out: AtomicU64,
+    dma_zero_copy: AtomicU64,
+    dma_bounced: AtomicU64,
+    dma_direct: AtomicU64,
+}
+
+/// How one device input buffer was placed (for [`Counters`]).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Placement {
+    /// Inside a pool chunk: sent as it is.
+    ZeroCopy,
+    /// Copied through a staging buffer.
+    Bounced,
+    /// Not in a pool, sent as it is (`DmaPolicy::Direct`).
+    Direct,
 }
 
 /// A copy of the counters at one moment.
@@ -165,6 +231,12 @@ pub struct CounterSnapshot {
     pub bytes_uncompressed: u64,
     /// Compressed bytes of completed requests.
     pub bytes_compressed: u64,
+    /// Device input bytes sent without a copy because they lie in a pool chunk.
+    pub dma_zero_copy_bytes: u64,
+    /// Device input bytes copied through a staging buffer first.
+    pub dma_bounced_bytes: u64,
+    /// Device input bytes sent as they are from memory outside any pool.
+    pub dma_direct_bytes: u64,
 }
 
 impl Counters {
@@ -185,6 +257,15 @@ impl Counters {
         self.errors.fetch_add(1, Ordering::Relaxed);
     }
 
+    pub(crate) fn dma(&self, how: Placement, bytes: usize) {
+        match how {
+            Placement::ZeroCopy => &self.dma_zero_copy,
+            Placement::Bounced => &self.dma_bounced,
+            Placement::Direct => &self.dma_direct,
+        }
+        .fetch_add(bytes as u64, Ordering::Relaxed);
+    }
+
     /// Reads all counters.
     ///
     /// ```
@@ -200,6 +281,9 @@ impl Counters {
             errors: g(&self.errors),
             bytes_uncompressed: g(&self.bytes_in),
             bytes_compressed: g(&self.bytes_out),
+            dma_zero_copy_bytes: g(&self.dma_zero_copy),
+            dma_bounced_bytes: g(&self.dma_bounced),
+            dma_direct_bytes: g(&self.dma_direct),
         }
     }
 }
@@ -279,6 +363,61 @@ pub trait DeviceEngine: Send + Sync {
     /// sessions stream in software (`Backend::Device` streams are refused).
     fn streams(&self) -> bool {
         true
+    }
+    /// The concrete engine, for front-end paths that drive a known device type directly
+    /// (asynchronous batches, parallel blocks over device queues). `None` by default.
+    ///
+    /// ```
+    /// # use uadk_zip::{DeviceEngine, Direction, Format, RawCompress, RawDecompress, Result};
+    /// # struct Nothing;
+    /// # impl DeviceEngine for Nothing {
+    /// #     fn name(&self) -> String { "nothing".into() }
+    /// #     fn offers(&self, _: Format, _: Direction) -> bool { false }
+    /// #     fn queues(&self) -> usize { 0 }
+    /// #     fn compressor(&self, _: u32) -> Result<Box<dyn RawCompress>> { unreachable!() }
+    /// #     fn decompressor(&self, _: Format) -> Result<Box<dyn RawDecompress>> { unreachable!() }
+    /// # }
+    /// assert!(Nothing.as_any().is_none());
+    /// ```
+    fn as_any(&self) -> Option<&dyn std::any::Any> {
+        None
+    }
+    /// [`compressor`](Self::compressor) with the session's buffer placement; engines that
+    /// do not place buffers ignore it.
+    ///
+    /// ```
+    /// # use uadk_zip::{DeviceEngine, Direction, Format, RawCompress, RawDecompress, Result};
+    /// # struct Nothing;
+    /// # impl DeviceEngine for Nothing {
+    /// #     fn name(&self) -> String { "nothing".into() }
+    /// #     fn offers(&self, _: Format, _: Direction) -> bool { false }
+    /// #     fn queues(&self) -> usize { 0 }
+    /// #     fn compressor(&self, _: u32) -> Result<Box<dyn RawCompress>> { Err(uadk_zip::Error::Device("none".into())) }
+    /// #     fn decompressor(&self, _: Format) -> Result<Box<dyn RawDecompress>> { unreachable!() }
+    /// # }
+    /// assert!(Nothing.compressor_for(6, &Default::default()).is_err());
+    /// ```
+    fn compressor_for(&self, level: u32, dma: &DmaSetup) -> Result<Box<dyn RawCompress>> {
+        let _ = dma;
+        self.compressor(level)
+    }
+    /// [`decompressor`](Self::decompressor) with the session's buffer placement.
+    ///
+    /// ```
+    /// # use uadk_zip::{DeviceEngine, Direction, Format, RawCompress, RawDecompress, Result};
+    /// # struct Nothing;
+    /// # impl DeviceEngine for Nothing {
+    /// #     fn name(&self) -> String { "nothing".into() }
+    /// #     fn offers(&self, _: Format, _: Direction) -> bool { false }
+    /// #     fn queues(&self) -> usize { 0 }
+    /// #     fn compressor(&self, _: u32) -> Result<Box<dyn RawCompress>> { unreachable!() }
+    /// #     fn decompressor(&self, _: Format) -> Result<Box<dyn RawDecompress>> { Err(uadk_zip::Error::Device("none".into())) }
+    /// # }
+    /// assert!(Nothing.decompressor_for(Format::Gzip, &Default::default()).is_err());
+    /// ```
+    fn decompressor_for(&self, format: Format, dma: &DmaSetup) -> Result<Box<dyn RawDecompress>> {
+        let _ = dma;
+        self.decompressor(format)
     }
 }
 

@@ -1,15 +1,25 @@
 //! Asynchronous batches: submit many independent one-shot jobs, collect completions from a
 //! completion queue ([`Batch::poll`] / [`Batch::wait`]) or through a callback.
 //!
-//! In software the jobs run on a pool of worker threads, so one submitting thread keeps
-//! every core busy; a device engine's queues are driven the same way (each worker owns one
-//! queue's requests), which keeps the API unchanged when hardware arrives.
+//! When the session resolved a ZIP device, jobs that fit one device request go to the
+//! device **asynchronously** ([`crate::device::batch`]): the submitting thread writes SQEs
+//! on every queue of every device offering the format (many in flight per queue) and
+//! collects completions by polling — [`Batch::poll`], [`Batch::wait`], [`Batch::drain`] —
+//! as UADK's `wd_comp_poll` does; callbacks of device jobs run in the polling thread. Jobs
+//! the device cannot take (over 8 MiB, empty, an unparsable header, a format it does not
+//! offer) and jobs whose request failed run on a pool of worker threads: a failed device job
+//! is redone in software (counted as a fallback) when [`crate::Config::fallback`] is on, else
+//! it completes with the device error. Without a device every job runs on the workers, so
+//! one submitting thread keeps every core busy; their callbacks run on a worker thread.
 
 use crate::backend::{Direction, Report};
+use crate::device::batch::{run_software, DeviceBatch, Outcome};
 use crate::error::{Error, Result};
 use crate::session::Session;
+use std::collections::VecDeque;
 use std::sync::mpsc;
 use std::thread::JoinHandle;
+use std::time::Duration;
 
 type Callback = Box<dyn FnOnce(Completion) + Send>;
 
@@ -18,6 +28,8 @@ struct Job {
     direction: Direction,
     data: Vec<u8>,
     callback: Option<Callback>,
+    /// A device failure to redo in software (reason), or `None` for the session's path.
+    fallback: Option<String>,
 }
 
 /// A finished job.
@@ -56,6 +68,10 @@ pub struct Batch {
     workers: Vec<JoinHandle<()>>,
     in_flight: usize,
     next_id: u64,
+    device: Option<DeviceBatch>,
+    ready: VecDeque<Completion>,
+    /// Device jobs with a callback, not yet called back.
+    device_callbacks: usize,
 }
 
 impl Batch {
@@ -85,10 +101,7 @@ impl Batch {
                 .spawn(move || loop {
                     let job = { jrx.lock().recv() };
                     let Ok(job) = job else { break };
-                    let result = match job.direction {
-                        Direction::Compress => s.compress_report(&job.data),
-                        Direction::Decompress => s.decompress_report(&job.data),
-                    };
+                    let result = run_software(&s.inner, job.direction, &job.data, job.fallback);
                     let c = Completion {
                         id: job.id,
                         direction: job.direction,
@@ -110,23 +123,113 @@ impl Batch {
             workers: handles,
             in_flight: 0,
             next_id: 0,
+            device: DeviceBatch::new(session.inner.clone()),
+            ready: VecDeque::new(),
+            device_callbacks: 0,
         })
     }
 
     fn push(&mut self, direction: Direction, data: Vec<u8>, callback: Option<Callback>) -> Result<u64> {
         let id = self.next_id;
         self.next_id += 1;
-        let job = Job {
+        let has_cb = callback.is_some();
+        let (data, callback) = match self.device.as_mut() {
+            Some(d) => match d.submit(id, direction, data, callback) {
+                Ok(()) => {
+                    if has_cb {
+                        self.device_callbacks += 1;
+                    }
+                    self.settle();
+                    return Ok(id);
+                }
+                Err(back) => back,
+            },
+            None => (data, callback),
+        };
+        self.settle();
+        self.send_to_worker(Job {
             id,
             direction,
             data,
             callback,
-        };
+            fallback: None,
+        })?;
+        Ok(id)
+    }
+
+    fn send_to_worker(&mut self, job: Job) -> Result<()> {
         self.jobs
             .as_ref()
             .and_then(|j| j.send(job).ok())
-            .ok_or_else(|| Error::InvalidArgument("the batch's workers have stopped".into()))?;
-        Ok(id)
+            .ok_or_else(|| Error::InvalidArgument("the batch's workers have stopped".into()))
+    }
+
+    /// Routes what the device batch finished: completions to the queue or their callback,
+    /// jobs for software to the workers.
+    fn settle(&mut self) {
+        let Some(d) = self.device.as_mut() else { return };
+        for o in d.take_outcomes() {
+            match o {
+                Outcome::Done(c, Some(cb)) => {
+                    self.device_callbacks -= 1;
+                    cb(c);
+                }
+                Outcome::Done(c, None) => self.ready.push_back(c),
+                Outcome::Software {
+                    id,
+                    direction,
+                    data,
+                    callback,
+                    fallback,
+                } => {
+                    if callback.is_some() {
+                        self.device_callbacks -= 1;
+                    }
+                    let job = Job {
+                        id,
+                        direction,
+                        data,
+                        callback,
+                        fallback,
+                    };
+                    if let Err(e) = self.send_to_worker(job) {
+                        log::error!("batch: {e}");
+                    }
+                }
+            }
+        }
+    }
+
+    /// Polls the device queues (waiting up to `wait` for a first completion).
+    fn poll_device(&mut self, wait: Duration) {
+        if let Some(d) = self.device.as_mut() {
+            if d.in_flight() > 0 {
+                d.poll(wait);
+                self.settle();
+            }
+        }
+    }
+
+    /// Requests on the device right now (0 without a device).
+    ///
+    /// ```
+    /// let s = uadk_zip::Session::new(Default::default()).unwrap();
+    /// assert_eq!(uadk_zip::Batch::new(&s, 1, 1).unwrap().device_in_flight(), 0);
+    /// ```
+    pub fn device_in_flight(&self) -> usize {
+        self.device.as_ref().map_or(0, |d| d.in_flight())
+    }
+
+    /// Device requests submitted so far and the most that were in flight at once.
+    ///
+    /// ```
+    /// let s = uadk_zip::Session::new(Default::default()).unwrap();
+    /// assert_eq!(uadk_zip::Batch::new(&s, 1, 1).unwrap().device_stats(), (0, 0));
+    /// ```
+    pub fn device_stats(&self) -> (u64, usize) {
+        self.device
+            .as_ref()
+            .map_or((0, 0), |d| (d.submitted, d.peak_in_flight))
     }
 
     /// Submits a job whose completion goes to the completion queue; returns its id.
@@ -143,7 +246,9 @@ impl Batch {
         Ok(id)
     }
 
-    /// Submits a job whose completion is handed to `callback` on a worker thread.
+    /// Submits a job whose completion is handed to `callback`: on a worker thread for jobs
+    /// run in software, in the thread calling [`poll`](Batch::poll) / [`wait`](Batch::wait) /
+    /// [`drain`](Batch::drain) for device jobs.
     ///
     /// ```
     /// use std::sync::mpsc;
@@ -169,7 +274,13 @@ impl Batch {
     /// assert!(b.poll().is_none());
     /// ```
     pub fn poll(&mut self) -> Option<Completion> {
-        let c = self.done.try_recv().ok()?;
+        if self.ready.is_empty() {
+            self.poll_device(Duration::ZERO);
+        }
+        let c = match self.ready.pop_front() {
+            Some(c) => c,
+            None => self.done.try_recv().ok()?,
+        };
         self.in_flight -= 1;
         Some(c)
     }
@@ -182,12 +293,30 @@ impl Batch {
     /// assert!(b.wait().is_none());
     /// ```
     pub fn wait(&mut self) -> Option<Completion> {
-        if self.in_flight == 0 {
-            return None;
+        loop {
+            if self.in_flight == 0 {
+                // Device callbacks still owed run here, then there is nothing to wait for.
+                while self.device_callbacks > 0 && self.device_in_flight() > 0 {
+                    self.poll_device(Duration::from_millis(5));
+                }
+                return None;
+            }
+            if let Some(c) = self.poll() {
+                return Some(c);
+            }
+            if self.device_in_flight() > 0 {
+                self.poll_device(Duration::from_millis(1));
+            } else {
+                match self.done.recv_timeout(Duration::from_millis(5)) {
+                    Ok(c) => {
+                        self.in_flight -= 1;
+                        return Some(c);
+                    }
+                    Err(mpsc::RecvTimeoutError::Timeout) => {}
+                    Err(mpsc::RecvTimeoutError::Disconnected) => return None,
+                }
+            }
         }
-        let c = self.done.recv().ok()?;
-        self.in_flight -= 1;
-        Some(c)
     }
 
     /// Waits for every queue-bound job and returns the completions in completion order.
@@ -218,6 +347,12 @@ impl Batch {
 
 impl Drop for Batch {
     fn drop(&mut self) {
+        // Device jobs still in flight complete first (bounded), so their callbacks run and
+        // jobs needing software reach the workers before those stop.
+        let deadline = std::time::Instant::now() + Duration::from_secs(10);
+        while self.device_in_flight() > 0 && std::time::Instant::now() < deadline {
+            self.poll_device(Duration::from_millis(5));
+        }
         self.jobs = None;
         for h in self.workers.drain(..) {
             let _ = h.join();

@@ -57,7 +57,7 @@ pub mod stream;
 
 pub use backend::{
     devices, register_device, unregister_device, Backend, CounterSnapshot, Counters, DeviceEngine, Direction,
-    Engine, RawCompress, RawDecompress, Report, Step,
+    DmaPolicy, DmaSetup, Engine, RawCompress, RawDecompress, Report, Step,
 };
 pub use batch::{Batch, Completion};
 pub use error::{Error, Result};

@@ -2,7 +2,7 @@
 //! resolved one (with software fallback), else the measured software choice, parallel for
 //! large inputs.
 
-use crate::backend::{DeviceEngine, Direction, Engine, Report};
+use crate::backend::{DeviceEngine, Direction, DmaSetup, Engine, Report};
 use crate::error::{Error, Result};
 use crate::format::{checksum, header, trailer, verify_trailer, Format, GzipHeader};
 use crate::session::Inner;
@@ -30,7 +30,17 @@ pub(crate) fn compress(inner: &Inner, input: &[u8]) -> Result<(Vec<u8>, Report)>
     let mut prefix = String::new();
     let mut fell_back = false;
     if let Some(dev) = &inner.comp.device {
-        match device_compress(dev, cfg.format, cfg.level, &cfg.gzip_header, input) {
+        // Large inputs: parallel blocks over every device queue (one stream, see
+        // device::blocks); fewer than two queues, or a failure, → one device stream below.
+        if cfg.threads > 1 && input.len() >= cfg.parallel_threshold.max(2 * crate::device::blocks::MIN_BLOCK)
+        {
+            match crate::device::blocks::compress(inner, input) {
+                Ok(Some(r)) => return Ok(r),
+                Ok(None) => {}
+                Err(e) => log::warn!("{e}; compressing as one device stream"),
+            }
+        }
+        match device_compress(dev, cfg.format, cfg.level, &cfg.gzip_header, input, &inner.dma()) {
             Ok(v) => {
                 let n = v.len();
                 let r = report(
@@ -50,6 +60,17 @@ pub(crate) fn compress(inner: &Inner, input: &[u8]) -> Result<(Vec<u8>, Report)>
             Err(e) => return Err(Error::Device(e.to_string())),
         }
     }
+    compress_software(inner, input, prefix, fell_back)
+}
+
+/// The software part of [`compress`]: `prefix` and `fell_back` describe a device attempt.
+pub(crate) fn compress_software(
+    inner: &Inner,
+    input: &[u8],
+    prefix: String,
+    fell_back: bool,
+) -> Result<(Vec<u8>, Report)> {
+    let cfg = &inner.cfg;
     let (lib, why) = match cfg.library {
         Some(l) if !l.supports(Direction::Compress, cfg.level, Mode::OneShot) => {
             return Err(software::unsupported(l, Direction::Compress, cfg.level))
@@ -63,9 +84,8 @@ pub(crate) fn compress(inner: &Inner, input: &[u8]) -> Result<(Vec<u8>, Report)>
     } else {
         software::choose_parallel(cfg.level)
     };
-    // libdeflate cannot end a block on a flush boundary; a forced libdeflate stays whole.
-    // Without a forced library only ISA-L levels go parallel (see `choose_parallel`).
-    let splittable = plib != Library::Libdeflate && (cfg.library.is_some() || lib == Library::Isal);
+    // Without a forced library, levels 1..=9 go parallel (see `choose_parallel`).
+    let splittable = cfg.library.is_some() || matches!(lib, Library::Isal | Library::Libdeflate);
     let wide = cfg.threads > 1 && input.len() >= cfg.parallel_threshold;
     if splittable && (wide || (lib == Library::Isal && input.len() > MAX_SINGLE)) {
         let threads = if wide { cfg.threads } else { 1 };
@@ -103,8 +123,9 @@ fn device_compress(
     level: u32,
     gzip: &GzipHeader,
     input: &[u8],
+    dma: &DmaSetup,
 ) -> Result<Vec<u8>> {
-    let mut raw = dev.compressor(level)?;
+    let mut raw = dev.compressor_for(level, dma)?;
     let mut out = header(format, level, gzip)?;
     drive_to_vec(raw.as_mut(), input, Flush::Finish, &mut out)?;
     out.extend_from_slice(&trailer(format, checksum(format, input), input.len() as u64));
@@ -121,7 +142,8 @@ pub(crate) fn decompress(inner: &Inner, input: &[u8]) -> Result<(Vec<u8>, Report
     let mut fell_back = false;
     if let Some(dev) = &inner.decomp.device {
         let mut d = Decompressor::new(cfg.format, Library::Isal, cfg.max_output, String::new(), None)
-            .with_device(dev.clone(), false);
+            .with_device(dev.clone(), false)
+            .with_dma(inner.dma());
         let mut out = Vec::new();
         match d.decompress_vec(input, &mut out).and_then(|()| d.finish()) {
             Ok(()) => {
@@ -144,6 +166,20 @@ pub(crate) fn decompress(inner: &Inner, input: &[u8]) -> Result<(Vec<u8>, Report
             Err(Error::StreamLost(e)) => return Err(Error::Device(e)),
             Err(e) => return Err(e),
         }
+    }
+    decompress_software(inner, input, prefix, fell_back)
+}
+
+/// The software part of [`decompress`]: `prefix` and `fell_back` describe a device attempt.
+pub(crate) fn decompress_software(
+    inner: &Inner,
+    input: &[u8],
+    prefix: String,
+    fell_back: bool,
+) -> Result<(Vec<u8>, Report)> {
+    let cfg = &inner.cfg;
+    if input.is_empty() {
+        return Err(Error::EmptyInput { format: cfg.format });
     }
     let (lib, why) = match cfg.library {
         Some(l) => (l, "library forced by the configuration"),
@@ -299,7 +335,7 @@ pub(crate) fn decompress_into(inner: &Inner, input: &[u8], out: &mut [u8]) -> Re
     };
     let mut d = Decompressor::new(cfg.format, stream_lib, cfg.max_output, String::new(), None);
     if let Some(dev) = &inner.decomp.device {
-        d = d.with_device(dev.clone(), cfg.fallback);
+        d = d.with_device(dev.clone(), cfg.fallback).with_dma(inner.dma());
     }
     let mut ip = 0;
     let mut op = 0;

@@ -1,6 +1,13 @@
 //! Parallel one-shot compression: the input is cut into blocks compressed concurrently, each
 //! ending on a flush boundary (the last one final), then joined into ONE standard stream with
 //! the per-block checksums combined. Decompression of the result is ordinary.
+//!
+//! ISA-L (levels 1..=3) and zlib-rs end a block with a sync flush. libdeflate (levels 4..=9)
+//! cannot flush: each of its blocks is a complete stream whose final block is then made
+//! non-final, followed by an empty stored block ([`crate::software::walk::make_nonfinal`]);
+//! finding that final block costs a walk over the block's compressed data (about a tenth of
+//! its compression time), so libdeflate blocks are few and the unwalked last one is larger
+//! ([`libdeflate_blocks`]).
 
 use crate::error::{Error, Result};
 use crate::format::{checksum, combine, header, trailer};
@@ -26,13 +33,67 @@ pub fn block_size(len: usize, threads: usize) -> usize {
     (len / (threads.max(1) * 4)).clamp(MIN_BLOCK, MAX_BLOCK)
 }
 
+/// Extra CPU time of a libdeflate block that is not the last, as a share of its compression:
+/// the walk that finds its final block (measured on Silesia at libdeflate level 5: 10-12%).
+const WALK_SHARE: f64 = 0.11;
+
+/// Block lengths for libdeflate blocks on `threads` threads. Every block but the last is
+/// walked after compression, so blocks are few (one per thread, more only above
+/// [`MAX_BLOCK`]) and the last one is larger by [`WALK_SHARE`], so that all threads finish
+/// together while the least input is walked.
+///
+/// ```
+/// let b = uadk_zip::parallel::libdeflate_blocks(64 << 20, 2);
+/// assert_eq!((b.len(), b.iter().sum::<usize>()), (2, 64 << 20));
+/// assert!(b[1] > b[0]);
+/// assert_eq!(uadk_zip::parallel::libdeflate_blocks(1000, 4), vec![1000]);
+/// ```
+pub fn libdeflate_blocks(len: usize, threads: usize) -> Vec<usize> {
+    let n = len
+        .div_ceil(MAX_BLOCK)
+        .max(threads.max(1) * LIBDEFLATE_BLOCKS_PER_THREAD);
+    // n - 1 walked blocks of `s` and a last one of `s * (1 + WALK_SHARE)`.
+    let s = ((len as f64 / (n as f64 + WALK_SHARE)) as usize).max(MIN_BLOCK);
+    let mut v = Vec::new();
+    let mut rest = len;
+    while v.len() + 1 < n && rest > s + MIN_BLOCK {
+        v.push(s);
+        rest -= s;
+    }
+    v.push(rest);
+    v
+}
+
+/// libdeflate blocks per thread: more balance the threads when other work shares the cores,
+/// fewer walk less of the input (2 measured no better than 1 at load average 3-5 on 2 cores).
+const LIBDEFLATE_BLOCKS_PER_THREAD: usize = 1;
+
 type Piece = Mutex<Option<Result<(Vec<u8>, u32)>>>;
 
 /// Compresses `input` with `lib` in blocks on `threads` threads into one stream of
 /// `cfg.format`.
 pub(crate) fn compress(lib: Library, cfg: &Config, input: &[u8], threads: usize) -> Result<Vec<u8>> {
-    let bs = block_size(input.len(), threads);
-    let blocks: Vec<&[u8]> = input.chunks(bs).collect();
+    // The one-shot choice's level mapping applies to its library's blocks too.
+    let level = if cfg.library.is_none() && lib == Library::Libdeflate {
+        software::libdeflate_level(cfg.level)
+    } else {
+        cfg.level
+    };
+    let lens = if lib == Library::Libdeflate {
+        libdeflate_blocks(input.len(), threads)
+    } else {
+        let bs = block_size(input.len(), threads);
+        input.chunks(bs).map(<[u8]>::len).collect()
+    };
+    let mut blocks: Vec<&[u8]> = Vec::with_capacity(lens.len());
+    let mut starts = Vec::with_capacity(lens.len());
+    let mut rest = input;
+    for &l in &lens {
+        let (b, r) = rest.split_at(l.min(rest.len()));
+        starts.push(input.len() - rest.len());
+        blocks.push(b);
+        rest = r;
+    }
     let n = blocks.len().max(1);
     let pieces: Vec<Piece> = (0..n).map(|_| Mutex::new(None)).collect();
     let next = AtomicUsize::new(0);
@@ -42,10 +103,10 @@ pub(crate) fn compress(lib: Library, cfg: &Config, input: &[u8], threads: usize)
             break;
         }
         let block = blocks.get(i).copied().unwrap_or(&[]);
-        let start = i * bs;
+        let start = starts.get(i).copied().unwrap_or(0);
         let dict = &input[start.saturating_sub(DICT)..start];
         let mut out = Vec::new();
-        let r = software::compress_piece(lib, cfg.level, dict, block, i + 1 == n, &mut out)
+        let r = software::compress_piece(lib, level, dict, block, i + 1 == n, &mut out)
             .map(|()| (out, checksum(cfg.format, block)));
         *pieces[i].lock() = Some(r);
     };
@@ -105,7 +166,7 @@ mod tests {
     fn parallel_output_is_one_standard_stream_for_each_format_and_library() {
         let input = data(5 * MIN_BLOCK + 12345);
         for format in [Format::Deflate, Format::Zlib, Format::Gzip] {
-            for (lib, level) in [(Library::Isal, 1), (Library::ZlibRs, 6)] {
+            for (lib, level) in [(Library::Isal, 1), (Library::ZlibRs, 6), (Library::Libdeflate, 6)] {
                 let cfg = Config {
                     format,
                     level,
@@ -115,6 +176,43 @@ mod tests {
                 let back = crate::software::zlib::decompress(format, &z, u64::MAX).unwrap();
                 assert!(back == input, "{format} {lib}");
             }
+        }
+    }
+
+    /// Levels 4..=9 split into libdeflate blocks (made non-final and joined) by default;
+    /// system zlib reads the one stream, and the ratio stays that of one thread.
+    #[test]
+    fn levels_4_to_9_go_parallel_with_libdeflate_and_zlib_reads_the_stream() {
+        let mut mixed = data(3 * MIN_BLOCK);
+        let mut x = 1u32;
+        mixed.extend((0..MIN_BLOCK).map(|_| {
+            x = x.wrapping_mul(1_103_515_245).wrapping_add(12345);
+            (x >> 16) as u8
+        }));
+        mixed.extend(vec![0u8; MIN_BLOCK + 777]);
+        let (d, z, g) = (Format::Deflate, Format::Zlib, Format::Gzip);
+        for (level, format) in [(4, d), (5, z), (6, g), (7, d), (8, z), (9, g)] {
+            let cfg = |threads| crate::Config {
+                format,
+                level,
+                threads,
+                backend: crate::Backend::Software,
+                parallel_threshold: MIN_BLOCK,
+                ..crate::Config::default()
+            };
+            let par = crate::Session::new(cfg(2)).unwrap();
+            let (z, r) = par.compress_report(&mixed).unwrap();
+            assert_eq!(r.threads, 2);
+            assert!(
+                r.reason.contains("parallel blocks with libdeflate"),
+                "{}",
+                r.reason
+            );
+            let back = crate::software::zlib::decompress(format, &z, u64::MAX).unwrap();
+            assert!(back == mixed, "level {level} {format}");
+            let one = crate::Session::new(cfg(1)).unwrap().compress(&mixed).unwrap();
+            let loss = z.len() as f64 / one.len() as f64 - 1.0;
+            assert!(loss < 0.01, "level {level}: parallel output {loss:.4} larger");
         }
     }
 

@@ -1,7 +1,9 @@
 //! A session: one configuration (format, level, backend, limits) with its resolved engines
 //! and request counters. Cheap to clone and share between threads.
 
-use crate::backend::{resolve, Backend, CounterSnapshot, Counters, Direction, Report, Resolved};
+use crate::backend::{
+    resolve, Backend, CounterSnapshot, Counters, Direction, DmaPolicy, DmaSetup, Report, Resolved,
+};
 use crate::error::{Error, Result};
 use crate::format::{Format, GzipHeader};
 use crate::software::{self, Library, Mode};
@@ -27,8 +29,9 @@ pub struct Config {
     pub gzip_header: GzipHeader,
     /// Most bytes one decompression may produce (guard against bombs; default 4 GiB).
     pub max_output: u64,
-    /// Threads for parallel one-shot compression (default: available cores). In software it
-    /// applies to levels 1..=3 (ISA-L blocks); see [`crate::software::choose_parallel`].
+    /// Threads for parallel one-shot compression (default: available cores): ISA-L blocks at
+    /// levels 1..=3, libdeflate blocks at 4..=9 (see [`crate::software::choose_parallel`]),
+    /// device queues when a device runs the request.
     pub threads: usize,
     /// One-shot inputs at least this large are compressed in parallel blocks (default 1 MiB).
     pub parallel_threshold: usize,
@@ -36,6 +39,11 @@ pub struct Config {
     pub fallback: bool,
     /// Force one software library instead of the measured choice (for measurements).
     pub library: Option<Library>,
+    /// How caller buffers reach a device (default [`DmaPolicy::Bounce`]: pool buffers go
+    /// as they are, others through a pinned staging chunk).
+    pub dma: DmaPolicy,
+    /// A buffer pool whose chunks are sent to a device without a copy (zero copy).
+    pub pool: Option<Arc<uadk_pool::Pool>>,
 }
 
 impl Default for Config {
@@ -50,6 +58,8 @@ impl Default for Config {
             parallel_threshold: 1 << 20,
             fallback: true,
             library: None,
+            dma: DmaPolicy::default(),
+            pool: None,
         }
     }
 }
@@ -59,6 +69,17 @@ pub(crate) struct Inner {
     pub counters: Arc<Counters>,
     pub comp: Resolved,
     pub decomp: Resolved,
+}
+
+impl Inner {
+    /// Buffer placement for device engines of this session.
+    pub(crate) fn dma(&self) -> DmaSetup {
+        DmaSetup {
+            policy: self.cfg.dma,
+            pool: self.cfg.pool.clone(),
+            counters: Some(self.counters.clone()),
+        }
+    }
 }
 
 /// A compression session: configuration, resolved backend, counters.
@@ -263,7 +284,7 @@ impl Session {
         if let Some(dev) = self.inner.comp.device.as_ref().filter(|d| !d.streams()) {
             reason = no_streams(dev.name(), cfg.backend, cfg.format)?;
         } else if let Some(dev) = &self.inner.comp.device {
-            match dev.compressor(cfg.level) {
+            match dev.compressor_for(cfg.level, &self.inner.dma()) {
                 Ok(raw) => {
                     return Compressor::new(
                         raw,
@@ -318,7 +339,9 @@ impl Session {
             Some(self.inner.counters.clone()),
         );
         Ok(match device {
-            Some(dev) => d.with_device(dev.clone(), cfg.fallback),
+            Some(dev) => d
+                .with_device(dev.clone(), cfg.fallback)
+                .with_dma(self.inner.dma()),
             None => d,
         })
     }

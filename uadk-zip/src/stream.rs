@@ -5,7 +5,7 @@
 //! engine that verifies the trailer, follows concatenated gzip members, and rejects trailing
 //! data, output beyond the session's limit and truncation.
 
-use crate::backend::{Counters, DeviceEngine, Engine, RawCompress, RawDecompress, Report, Step};
+use crate::backend::{Counters, DeviceEngine, DmaSetup, Engine, RawCompress, RawDecompress, Report, Step};
 use crate::error::{Error, Result};
 use crate::format::{check_zlib_header, header, trailer, Check, Format, GzipHeader};
 use crate::software::{self, Library, Mode};
@@ -103,12 +103,19 @@ pub struct Compressor {
     total_in: u64,
     total_out: u64,
     raw_in: u64,
+    /// Input a device engine consumed while it had produced nothing yet: replayed into a
+    /// software engine if the device fails before its first output (`None` once output was
+    /// emitted or the input outgrew [`REPLAY_MAX`]).
+    replay: Option<Vec<u8>>,
     finishing: bool,
     finished: bool,
     report: Report,
     fallback: bool,
     counters: Option<Arc<Counters>>,
 }
+
+/// Most input kept for a transparent software restart of a device stream.
+const REPLAY_MAX: usize = 8 << 20;
 
 impl Compressor {
     pub(crate) fn new(
@@ -121,7 +128,9 @@ impl Compressor {
         counters: Option<Arc<Counters>>,
     ) -> Result<Self> {
         let pending = header(format, level, &gzip)?;
+        let replay = matches!(raw.engine(), Engine::Device(_)).then(Vec::new);
         Ok(Compressor {
+            replay,
             report: Report {
                 engine: raw.engine(),
                 reason,
@@ -209,6 +218,10 @@ impl Compressor {
             } else {
                 done = step.done;
             }
+            if !self.finishing && self.pending_pos < self.pending.len() {
+                // A software restart replayed earlier input into `pending`.
+                produced += self.drain_pending(&mut output[produced..]);
+            }
         }
         if self.finishing && self.pending_pos == self.pending.len() {
             self.finished = true;
@@ -231,21 +244,40 @@ impl Compressor {
         match self.raw.step(input, output, flush) {
             Ok(s) => {
                 self.raw_in += s.consumed as u64;
+                if let Some(r) = self.replay.as_mut() {
+                    if s.produced > 0 || r.len() + s.consumed > REPLAY_MAX {
+                        self.replay = None;
+                    } else {
+                        r.extend_from_slice(&input[..s.consumed]);
+                    }
+                }
                 Ok(s)
             }
             Err(e) if matches!(self.raw.engine(), Engine::Device(_)) => {
-                if !self.fallback {
+                let Some(replay) = self.replay.take().filter(|_| self.fallback) else {
+                    if self.raw_in > 0 {
+                        // Output of this stream already left through the device, or the
+                        // consumed input is no longer held: never emit a corrupt stream.
+                        return Err(Error::StreamLost(e.to_string()));
+                    }
                     return Err(Error::Device(e.to_string()));
-                }
-                if self.raw_in > 0 {
-                    // Input already consumed by the device is gone; never emit a corrupt stream.
-                    return Err(Error::StreamLost(e.to_string()));
-                }
+                };
+                // Nothing was emitted yet: restart in software with the input so far.
                 let (lib, _) = software::choose(Direction::Compress, self.level, Mode::Stream);
                 self.raw = software::raw_compressor(lib, self.level)?;
                 self.report.engine = self.raw.engine();
                 self.report.fell_back = true;
-                self.report.reason = format!("device failed before any output ({e}); redone in software");
+                self.report.reason = format!(
+                    "device failed before any output ({e}); {} byte(s) replayed and the stream redone in software",
+                    replay.len()
+                );
+                if !replay.is_empty() {
+                    let mut v = Vec::new();
+                    drive_to_vec(self.raw.as_mut(), &replay, Flush::None, &mut v)?;
+                    self.pending = v;
+                    self.pending_pos = 0;
+                    return Ok(Step::default());
+                }
                 self.raw_step(input, output, flush)
             }
             Err(e) => Err(e),
@@ -376,6 +408,7 @@ pub struct Decompressor {
     report: Report,
     counters: Option<Arc<Counters>>,
     device: Option<Arc<dyn DeviceEngine>>,
+    dma: DmaSetup,
     fallback: bool,
     member_in: u64,
     member_out: u64,
@@ -413,6 +446,7 @@ impl Decompressor {
             },
             counters,
             device: None,
+            dma: DmaSetup::default(),
             fallback: false,
             member_in: 0,
             member_out: 0,
@@ -425,6 +459,12 @@ impl Decompressor {
         self.report.engine = Engine::Device(device.name());
         self.device = Some(device);
         self.fallback = fallback;
+        self
+    }
+
+    /// Places device inputs as `dma` says.
+    pub(crate) fn with_dma(mut self, dma: DmaSetup) -> Self {
+        self.dma = dma;
         self
     }
 
@@ -607,7 +647,7 @@ impl Decompressor {
         self.member_out = 0;
         let mut raw = None;
         if let Some(dev) = &self.device {
-            match dev.decompressor(self.format) {
+            match dev.decompressor_for(self.format, &self.dma) {
                 Ok(r) => raw = Some(r),
                 Err(e) if self.fallback => {
                     self.report.engine = Engine::Software(self.library);

@@ -1,7 +1,7 @@
 //! The ZIP device backend end to end against an in-process emulator (`uadk-emu`) with QM v2
 //! and v3 ZIP devices: device output checked by the system zlib, software output
 //! decompressed on the device, fallback on v2 raw deflate, injected faults, oversize input,
-//! and the streaming refusal.
+//! and streams on the device (the full stream suite is `tests/device_stream.rs`).
 //!
 //! Registration is process-wide, so the tests take a lock and register only the devices of
 //! their own emulator (found by discovery under the emulator's roots, not env vars).
@@ -100,12 +100,9 @@ fn random(len: usize) -> Vec<u8> {
 
 const SIZES: [usize; 6] = [0, 1, 199, 200, 4096, 1 << 20];
 
-fn formats(version: u32) -> Vec<Format> {
-    if version >= 3 {
-        vec![Format::Zlib, Format::Gzip, Format::Deflate]
-    } else {
-        vec![Format::Zlib, Format::Gzip]
-    }
+fn formats(_version: u32) -> Vec<Format> {
+    // v2 has no raw-deflate request type; zlib mode serves it (see the crate README).
+    vec![Format::Zlib, Format::Gzip, Format::Deflate]
 }
 
 fn round_trips(version: u32) {
@@ -154,48 +151,63 @@ fn v3_device_round_trips_zlib_gzip_and_deflate_with_software() {
     round_trips(3);
 }
 
+/// v2 raw deflate through zlib mode: compression drops the device's adler32; decompression
+/// synthesises the trailer zlib mode checks; bytes after the deflate end are an error
+/// (device error or, with fallback, software's trailing-data error), never wrong output.
 #[test]
-fn raw_deflate_on_v2_goes_to_software_with_a_reason() {
+fn raw_deflate_on_v2_runs_through_zlib_mode() {
     let e = env("v2deflate", &[2]);
-    assert!(!e.engines[0].offers(Format::Deflate, Direction::Compress));
-    let s = session(Format::Deflate, Backend::Auto, true);
-    let data = text(10_000);
-    let (z, r) = s.compress_report(&data).unwrap();
-    assert_eq!(r.engine.kind(), "software");
-    assert!(
-        r.reason.contains("no device offers deflate compress"),
-        "{}",
-        r.reason
-    );
-    let (back, r) = s.decompress_report(&z).unwrap();
-    assert_eq!(back, data);
-    assert!(
-        r.reason.contains("no device offers deflate decompress"),
-        "{}",
-        r.reason
-    );
-    let err = Session::new(Config {
-        format: Format::Deflate,
-        backend: Backend::Device,
-        ..Config::default()
-    })
-    .err()
-    .unwrap();
-    assert!(
-        matches!(
-            err,
-            Error::NoDevice {
-                format: Format::Deflate,
-                ..
-            }
-        ),
-        "{err}"
-    );
-    // zlib on the same session kind does reach the v2 device.
-    let (_, r) = session(Format::Zlib, Backend::Auto, true)
-        .compress_report(&data)
+    assert!(e.engines[0].offers(Format::Deflate, Direction::Compress));
+    assert!(e.engines[0].offers(Format::Deflate, Direction::Decompress));
+    let s = session(Format::Deflate, Backend::Device, false);
+    for len in [1usize, 5000, 300_000, 9 << 20] {
+        let data = text(len);
+        let (z, r) = s.compress_report(&data).unwrap();
+        assert_eq!(r.engine.kind(), "device", "{}", r.reason);
+        assert_eq!(
+            Library::Zlib.decompress(Format::Deflate, &z, 1 << 26).unwrap(),
+            data,
+            "{len}"
+        );
+        let zs = session(Format::Deflate, Backend::Software, false)
+            .compress(&data)
+            .unwrap();
+        let (back, r) = s.decompress_report(&zs).unwrap();
+        assert_eq!(r.engine.kind(), "device", "{}", r.reason);
+        assert_eq!(back, data, "{len}");
+    }
+    let data = text(20_000);
+    let zs = session(Format::Deflate, Backend::Software, false)
+        .compress(&data)
         .unwrap();
-    assert_eq!(r.engine.kind(), "device", "{}", r.reason);
+    for garbage in [&b"\x00"[..], b"ab", b"WXYZ", b"more than four bytes"] {
+        let mut bad = zs.clone();
+        bad.extend_from_slice(garbage);
+        let err = s.decompress(&bad).unwrap_err();
+        assert!(
+            matches!(err, Error::Device(_) | Error::TrailingData { .. }),
+            "{garbage:?}: {err}"
+        );
+        let err = session(Format::Deflate, Backend::Device, true)
+            .decompress(&bad)
+            .unwrap_err();
+        assert!(matches!(err, Error::TrailingData { .. }), "{garbage:?}: {err}");
+    }
+    // Ceph's shape: raw deflate compress and decompress through zlib mode, streamed.
+    let mut c = s.compressor().unwrap();
+    let mut z = Vec::new();
+    c.compress_vec(&data[..7000], &mut z, Flush::Sync).unwrap();
+    c.compress_vec(&data[7000..], &mut z, Flush::Finish).unwrap();
+    assert_eq!(c.report().engine.kind(), "device");
+    let mut d = s.decompressor().unwrap();
+    let mut out = Vec::new();
+    for piece in z.chunks(999) {
+        d.decompress_vec(piece, &mut out).unwrap();
+    }
+    d.finish().unwrap();
+    assert_eq!(d.report().engine.kind(), "device");
+    assert_eq!(out, data);
+    assert_eq!(s.counters().fallbacks, 0);
 }
 
 #[test]
@@ -285,48 +297,37 @@ fn gzip_members_and_inputs_over_8_mib() {
     let (back, r) = s.decompress_report(&two).unwrap();
     assert_eq!(back, b"first member, second member");
     assert_eq!(r.engine.kind(), "device", "{}", r.reason);
-    // Over the per-request limit: software, saying why.
+    // Over the per-request limit: one stream of several device requests.
     let big = text(9 << 20);
     let (z, r) = s.compress_report(&big).unwrap();
-    assert_eq!(r.engine.kind(), "software");
-    assert!(r.reason.contains("input over 8 MiB"), "{}", r.reason);
-    assert_eq!(s.decompress(&z).unwrap(), big);
+    assert_eq!(r.engine.kind(), "device", "{}", r.reason);
+    assert_eq!(Library::Zlib.decompress(Format::Gzip, &z, 1 << 26).unwrap(), big);
+    let (back, r) = s.decompress_report(&z).unwrap();
+    assert_eq!(r.engine.kind(), "device", "{}", r.reason);
+    assert_eq!(back, big);
 }
 
 #[test]
-fn streams_run_in_software_with_a_reason() {
+fn streams_run_on_the_device() {
     let _e = env("stream", &[3]);
-    let s = session(Format::Gzip, Backend::Auto, true);
+    let s = session(Format::Gzip, Backend::Device, false);
     let mut c = s.compressor().unwrap();
     let mut z = Vec::new();
     c.compress_vec(b"part one, ", &mut z, Flush::Sync).unwrap();
     c.compress_vec(b"part two", &mut z, Flush::Finish).unwrap();
-    assert_eq!(c.report().engine.kind(), "software");
-    assert!(
-        c.report()
-            .reason
-            .contains("streaming on the device is not implemented"),
-        "{}",
-        c.report().reason
+    assert_eq!(c.report().engine.kind(), "device", "{}", c.report().reason);
+    assert_eq!(
+        Library::Zlib.decompress(Format::Gzip, &z, 1 << 20).unwrap(),
+        b"part one, part two"
     );
     let mut d = s.decompressor().unwrap();
     let mut out = Vec::new();
     d.decompress_vec(&z, &mut out).unwrap();
     d.finish().unwrap();
     assert_eq!(out, b"part one, part two");
-    assert!(d
-        .report()
-        .reason
-        .contains("streaming on the device is not implemented"));
-    let strict = session(Format::Gzip, Backend::Device, true);
-    let err = strict.compressor().err().unwrap();
-    assert!(matches!(err, Error::NoDevice { .. }), "{err}");
-    assert!(
-        err.to_string()
-            .contains("streaming on the device is not implemented"),
-        "{err}"
-    );
-    assert!(strict.decompressor().is_err());
+    assert_eq!(d.report().engine.kind(), "device", "{}", d.report().reason);
+    let c = s.counters();
+    assert_eq!((c.device_requests, c.software_requests), (2, 0));
 }
 
 /// Device path vs software, MB/s (`cargo test -p uadk-zip --test device_emu -- --ignored

@@ -39,6 +39,8 @@ pub const BD2_CLEN: usize = 20;
 pub const BD2_AUTH_SRC_OFFSET: usize = 24;
 /// BD2 u16 `cipher_src_offset`.
 pub const BD2_CIPHER_SRC_OFFSET: usize = 26;
+/// BD2 u64 `long_a_data_len`: total message length in bits, on the last long-hash BD.
+pub const BD2_LONG_A_DATA_LEN: usize = 48;
 /// BD2 u64 `a_ivin_addr`.
 pub const BD2_A_IVIN_ADDR: usize = 56;
 /// BD2 u64 `a_key_addr`.
@@ -86,6 +88,14 @@ pub const BD3_DATA_DST_ADDR: usize = 76;
 pub const BD3_MAC_ADDR: usize = 84;
 /// BD3 u64 `c_ivin_addr` (first word of the stream/no-scene union).
 pub const BD3_C_IVIN_ADDR: usize = 92;
+/// BD3 u64 `long_a_data_len` of the stream scene (union + 8): total message length in bits
+/// on the last long-hash BD. The reference gives the union's size (20 B) and its first
+/// field; the layout `c_ivin_addr, long_a_data_len, auth_pad, 3 reserved` is inferred from
+/// that size and UADK's stream-scene use.
+pub const BD3_LONG_A_DATA_LEN: usize = 100;
+/// BD3 u8 stream-scene `auth_pad` (union + 16), bits 1:0: 0 pad the final block, 1 no pad
+/// (a non-final long-hash segment). Inferred as [`BD3_LONG_A_DATA_LEN`].
+pub const BD3_AUTH_PAD: usize = 108;
 
 const LEN_MASK: u32 = 0xff_ffff;
 
@@ -144,8 +154,11 @@ pub struct Bd {
     pub a_key_words: u8,
     /// Auth IV generation (0 = inner, i.e. the standard initial hash value).
     pub ai_gen: u8,
-    /// BD2 auth padding (0 = pad the final block; nonzero = long-hash no-pad segment).
+    /// Auth padding (0 = pad the final block; 1 = long-hash no-pad segment). BD2 byte 5
+    /// bits 3:2; BD3 stream-scene byte 108 bits 1:0.
     pub auth_pad: u8,
+    /// Total message length in bits for the last long-hash BD (`long_a_data_len`).
+    pub long_a_bits: u64,
     /// BD2 cipher/auth key types, BD3 key select / key wrap: nonzero = on-chip key source.
     pub key_source: u8,
     /// BD3 bits 26:25 (CTR counter mode or SM4-XTS GB variant); 0 on BD2.
@@ -211,6 +224,7 @@ fn decode_bd2(s: &Sqe) -> Bd {
         a_key_words: bits(mka, 5, 6),
         ai_gen: bits(apd, 0, 2),
         auth_pad: bits(apd, 2, 2),
+        long_a_bits: s.u64(BD2_LONG_A_DATA_LEN),
         key_source: bits(s.u8(BD2_RCA_KEY_FRM) as u32, 1, 4),
         ctr_xts_mode: 0,
         a_len: s.u32(BD2_ALEN) & LEN_MASK,
@@ -248,7 +262,8 @@ fn decode_bd3(s: &Sqe) -> Bd {
         mac_words: bits(amk, 4, 5),
         a_key_words: bits(amk, 9, 6),
         ai_gen: bits(amk, 2, 2),
-        auth_pad: 0,
+        auth_pad: s.u8(BD3_AUTH_PAD) & 3,
+        long_a_bits: s.u64(BD3_LONG_A_DATA_LEN),
         key_source: bits(amk, 21, 4) | bits(amk, 28, 3),
         ctr_xts_mode: bits(amk, 25, 2),
         a_len: s.u32(BD3_A_LEN) & LEN_MASK,

@@ -112,12 +112,12 @@ pub fn run(b: &Bd, mem: &mut ClientMem) -> Result<Done, u8> {
         return cipher_mac(b, mem);
     }
     let (hash, hmac) = select(b.a_alg)?;
-    if b.ai_gen != 0 || b.auth_pad != 0 {
-        // Long-hash segments (chaining value from a_ivin_addr / no final padding).
+    if b.key_source != 0 || b.ai_gen > 1 || b.auth_pad > 1 {
+        // On-chip keys and the other auth IV generation / padding codes are not modelled.
         return Err(ERR_UNSUPPORTED);
     }
-    if b.key_source != 0 {
-        return Err(ERR_UNSUPPORTED);
+    if b.ai_gen != 0 || b.auth_pad != 0 {
+        return long_hash(b, mem, hash, hmac);
     }
     let mac_len = b.mac_words as usize * WORD;
     if mac_len == 0 || mac_len > hash.size() {
@@ -143,6 +143,108 @@ pub fn run(b: &Bd, mem: &mut ClientMem) -> Result<Done, u8> {
     let mut data = vec![0u8; b.a_len as usize];
     mem.read_at(src, &mut data).map_err(|e| fault("auth source", e))?;
     let full = compute(hash, hmac.then_some(&key[..]), &data)?;
+    finish(b, mem, &full[..mac_len])
+}
+
+/// One BD of a long hash (see [`super::longhash`]): first (IV generation 0, no pad),
+/// middle (IV generation 1, no pad) or last (IV generation 1, pad).
+fn long_hash(b: &Bd, mem: &mut ClientMem, hash: Hash, hmac: bool) -> Result<Done, u8> {
+    let last = b.auth_pad == 0;
+    let mac_len = b.mac_words as usize * WORD;
+    if last {
+        if mac_len == 0 || mac_len > hash.size() {
+            return Err(ERR_MAC_LEN);
+        }
+    } else {
+        if b.auth == bd::auth::VERIFY {
+            // A no-pad segment has no MAC to compare.
+            return Err(ERR_ALG);
+        }
+        if mac_len != hash.state_size() {
+            return Err(ERR_MAC_LEN);
+        }
+    }
+    // HMAC needs its key where the keyed states enter: first (K ^ ipad) and last (K ^ opad).
+    let needs_key = hmac && (b.ai_gen == 0 || last);
+    let key_len = b.a_key_words as usize * WORD;
+    if needs_key && (key_len == 0 || key_len > MAX_AUTH_KEY_BYTES) {
+        return Err(ERR_KEY_LEN);
+    }
+    if b.src_addr_type != 0 || b.mac_addr_type != 0 {
+        return Err(ERR_ADDR_TYPE);
+    }
+    check_len(b.a_len)?;
+    let bs = hash.block_size();
+    if !last && b.a_len as usize % bs != 0 {
+        return Err(super::ERR_LENGTH);
+    }
+    let total_bytes = if last {
+        let bits = b.long_a_bits;
+        let bytes = bits / 8;
+        if bits % 8 != 0 || bytes < b.a_len as u64 || (bytes - b.a_len as u64) % bs as u64 != 0 {
+            return Err(super::ERR_LENGTH);
+        }
+        bytes
+    } else {
+        0
+    };
+    // K padded to one block (a key longer than the block is hashed first, RFC 2104).
+    let block_key = if needs_key {
+        let key = read_key(mem, b.a_key, key_len)?;
+        let mut k = Zeroizing::new(vec![0u8; bs]);
+        if key.len() > bs {
+            let h = compute(hash, None, &key)?;
+            k[..h.len()].copy_from_slice(&h);
+        } else {
+            k[..key.len()].copy_from_slice(&key);
+        }
+        Some(k)
+    } else {
+        None
+    };
+    let keyed = |pad: u8| {
+        let mut s = hash.initial();
+        if let Some(k) = &block_key {
+            let blk: Zeroizing<Vec<u8>> = Zeroizing::new(k.iter().map(|x| x ^ pad).collect());
+            hash.compress(&mut s, &blk);
+        }
+        s
+    };
+    let mut state = if b.ai_gen == 0 {
+        keyed(0x36)
+    } else {
+        if b.a_iv == 0 {
+            return Err(ERR_IV);
+        }
+        let mut raw = Zeroizing::new(vec![0u8; hash.state_size()]);
+        mem.read_at(b.a_iv, &mut raw).map_err(|e| fault("auth IV", e))?;
+        hash.parse_state(&raw).ok_or(ERR_IV)?
+    };
+    let src = b
+        .src
+        .checked_add(b.auth_src_offset as u64)
+        .ok_or(ERR_ADDR_FAULT)?;
+    let mut data = Zeroizing::new(vec![0u8; b.a_len as usize]);
+    mem.read_at(src, &mut data).map_err(|e| fault("auth source", e))?;
+    if !last {
+        hash.compress(&mut state, &data);
+        let out = Zeroizing::new(hash.serialise(&state));
+        mem.write_at(b.mac, &out).map_err(|e| fault("MAC", e))?;
+        return Ok(Done {
+            bytes: b.a_len as u64,
+            icv: 0,
+            flag: FLAG_DIGEST,
+        });
+    }
+    // HMAC's inner hash also covers the K ^ ipad block.
+    let extra = if hmac { bs as u128 } else { 0 };
+    let inner = Zeroizing::new(hash.finish(state, &data, total_bytes as u128 + extra));
+    let full = if hmac {
+        let outer = keyed(0x5c);
+        Zeroizing::new(hash.finish(outer, &inner, (bs + inner.len()) as u128))
+    } else {
+        inner
+    };
     finish(b, mem, &full[..mac_len])
 }
 

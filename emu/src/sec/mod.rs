@@ -8,7 +8,7 @@
 //! |---|---|---|
 //! | copy (cipher dir 3, no auth) | `de`, addr types, `c_len`, src, dst | — |
 //! | cipher (dir 1/2, no auth) | `c_alg`, `c_mode`, `c_key_len`, `c_width` (CBC-CS), `c_len`, `cipher_src_offset`, `c_key_addr`, `c_ivin_addr`, src, dst, `de`, addr types, BD3 bits 26:25 | AES-128/192/256 and SM4 in ECB, CBC, CTR and (BD3 only) CFB-128, OFB and CBC-CS1/2/3 (width field); AES-128/256 and SM4 in XTS (with ciphertext stealing); DES and 3DES (2 or 3 keys) in ECB and CBC |
-//! | digest (dir 0, auth 1 calc / 2 verify) | `a_alg`, mac len, auth key len, `a_len`, `auth_src_offset`, `a_key_addr`, `mac_addr`, src, addr types, auth IV generation / padding, BD3 auth IV address (GMAC) | SHA-1, SHA-224/256/384/512, SHA-512/224, SHA-512/256, MD5, SM3 and their HMACs; AES-CMAC and AES-GMAC (BD3 only, see [`digest`]) |
+//! | digest (dir 0, auth 1 calc / 2 verify) | `a_alg`, mac len, auth key len, `a_len`, `auth_src_offset`, `a_key_addr`, `mac_addr`, src, addr types, auth IV generation / padding and `long_a_data_len` (long hash, see [`longhash`]), auth IV address (long-hash state; BD3 GMAC IV) | SHA-1, SHA-224/256/384/512, SHA-512/224, SHA-512/256, MD5, SM3 and their HMACs; AES-CMAC and AES-GMAC (BD3 only, see [`digest`]) |
 //! | AEAD (dir 1/2 + auth, mode CCM/GCM) | see [`aead`] | AES-128/192/256 and SM4 in GCM and CCM |
 //!
 //! # Status write-back
@@ -30,8 +30,8 @@
 //!   back (UADK computes the next IV in software, `update_iv`).
 //! - Scene, SVA prefetch, tag, checksum and padding fields are ignored.
 //! - Not executed (→ [`ERR_UNSUPPORTED`], a model gap, not a hardware rejection): the
-//!   SM4-XTS GB variant, AES-XCBC, long-hash segments
-//!   (auth IV generation ≠ 0 or no-pad), on-chip key sources (HUK, key select, key wrap) and
+//!   SM4-XTS GB variant, AES-XCBC, auth IV generation codes 2/3 and padding code 2/3
+//!   (long hash with IV generation 0/1 and pad/no-pad runs, see [`longhash`]), on-chip key sources (HUK, key select, key wrap) and
 //!   chained cipher + HMAC (IPsec authenc).
 //! - BD3 bits 26:25 for CTR (counter mode): every value runs a 128-bit big-endian counter.
 //! - Length checks: cipher/auth length 0 or above 16 MiB − 512 B → [`ERR_LENGTH`]; ECB/CBC
@@ -47,6 +47,7 @@ pub mod aead;
 pub mod bd;
 pub mod cipher;
 pub mod digest;
+pub mod longhash;
 
 pub use bd::{decode, Bd};
 

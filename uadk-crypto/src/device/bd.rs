@@ -47,6 +47,12 @@ const BD2_ALEN: usize = 16;
 const BD2_CLEN: usize = 20;
 const BD2_AUTH_SRC_OFFSET: usize = 24;
 const BD2_CIPHER_SRC_OFFSET: usize = 26;
+/// u8: 1:0 auth IV generation, 3:2 auth padding (long hash).
+const BD2_AI_APD_CS: usize = 5;
+/// u64: message length in bits on the last long-hash BD.
+const BD2_LONG_A_DATA_LEN: usize = 48;
+/// u64: auth IV (long-hash state) address.
+const BD2_A_IVIN_ADDR: usize = 56;
 const BD2_A_KEY_ADDR: usize = 64;
 const BD2_MAC_ADDR: usize = 72;
 const BD2_C_IVIN_ADDR: usize = 80;
@@ -66,6 +72,8 @@ const BD3_C_ICV_KEY: usize = 4;
 const BD3_C_MODE_ALG: usize = 6;
 const BD3_DATA_SRC_ADDR: usize = 16;
 const BD3_A_KEY_ADDR: usize = 24;
+/// u64: auth IV (long-hash state) address, first word of the 16-byte union.
+const BD3_A_IVIN_ADDR: usize = 32;
 const BD3_C_KEY_ADDR: usize = 48;
 /// u32: 1:0 auth, 8:4 mac len (words), 14:9 auth key len (words), 20:15 auth alg.
 const BD3_AUTH_MAC_KEY: usize = 56;
@@ -76,6 +84,12 @@ const BD3_C_LEN: usize = 72;
 const BD3_DATA_DST_ADDR: usize = 76;
 const BD3_MAC_ADDR: usize = 84;
 const BD3_C_IVIN_ADDR: usize = 92;
+/// Stream scene (union at 92: `c_ivin_addr`, then these; the reference gives the union's
+/// 20-byte size and first field, the rest follows UADK's stream-scene layout): u64 message
+/// length in bits on the last long-hash BD ...
+const BD3_LONG_A_DATA_LEN: usize = 100;
+/// ... and u8 auth padding (bits 1:0).
+const BD3_AUTH_PAD: usize = 108;
 /// BD3 scene code "stream" (no IPsec/disk specifics).
 const BD3_SCENE_STREAM: u32 = 7;
 
@@ -98,6 +112,22 @@ pub(crate) mod auth {
     pub const CALC: u8 = 1;
     /// Compute and compare with the MAC at `mac_addr`.
     pub const VERIFY: u8 = 2;
+}
+
+/// Auth IV generation codes (long hash).
+pub(crate) mod ai_gen {
+    /// The algorithm's initial value (first request).
+    pub const INNER: u8 = 0;
+    /// The state at the auth IV address (middle and last requests).
+    pub const IVIN_ADDR: u8 = 1;
+}
+
+/// Auth padding codes (long hash).
+pub(crate) mod auth_pad {
+    /// Pad the final block (one-shot and last requests).
+    pub const PAD: u8 = 0;
+    /// No padding: a first or middle request of whole blocks.
+    pub const NO_PAD: u8 = 1;
 }
 
 /// Cipher algorithm codes.
@@ -177,6 +207,10 @@ pub(crate) struct Req {
     pub c_key: u64,
     pub c_iv: u64,
     pub a_key: u64,
+    pub ai_gen: u8,
+    pub auth_pad: u8,
+    pub a_iv: u64,
+    pub long_a_bits: u64,
 }
 
 /// Lays `r` out as a BD of format `bd`.
@@ -206,6 +240,9 @@ pub(crate) fn encode(bd: SecBd, r: &Req) -> Sqe {
             s.set_u64(BD2_C_KEY_ADDR, r.c_key);
             s.set_u64(BD2_DATA_SRC_ADDR, r.src);
             s.set_u64(BD2_DATA_DST_ADDR, r.dst);
+            s.set_u8(BD2_AI_APD_CS, (r.ai_gen & 3) | ((r.auth_pad & 3) << 2));
+            s.set_u64(BD2_A_IVIN_ADDR, r.a_iv);
+            s.set_u64(BD2_LONG_A_DATA_LEN, r.long_a_bits);
         }
         SecBd::Bd3 => {
             s.set_u32(
@@ -220,6 +257,7 @@ pub(crate) fn encode(bd: SecBd, r: &Req) -> Sqe {
             s.set_u32(
                 BD3_AUTH_MAC_KEY,
                 r.auth as u32
+                    | (((r.ai_gen & 3) as u32) << 2)
                     | ((r.mac_words as u32) << 4)
                     | ((r.akey_words as u32) << 9)
                     | ((r.a_alg as u32) << 15),
@@ -231,6 +269,9 @@ pub(crate) fn encode(bd: SecBd, r: &Req) -> Sqe {
             s.set_u64(BD3_DATA_DST_ADDR, r.dst);
             s.set_u64(BD3_MAC_ADDR, r.mac);
             s.set_u64(BD3_C_IVIN_ADDR, r.c_iv);
+            s.set_u64(BD3_A_IVIN_ADDR, r.a_iv);
+            s.set_u64(BD3_LONG_A_DATA_LEN, r.long_a_bits);
+            s.set_u8(BD3_AUTH_PAD, r.auth_pad & 3);
         }
     }
     s
@@ -297,6 +338,10 @@ mod tests {
             c_key: 0x4000,
             c_iv: 0x5000,
             a_key: 0x6000,
+            ai_gen: ai_gen::IVIN_ADDR,
+            auth_pad: auth_pad::NO_PAD,
+            a_iv: 0x7000,
+            long_a_bits: 0x8000,
         }
     }
 
@@ -317,6 +362,7 @@ mod tests {
             (0x6000, 0x3000, 0x5000, 0x4000)
         );
         assert_eq!((s.u64(96), s.u64(104)), (0x1000, 0x2000));
+        assert_eq!((s.u8(5), s.u64(56), s.u64(48)), (1 | (1 << 2), 0x7000, 0x8000));
     }
 
     #[test]
@@ -338,6 +384,8 @@ mod tests {
         );
         assert_eq!((s.u64(16), s.u64(24), s.u64(48)), (0x1000, 0x6000, 0x4000));
         assert_eq!((s.u64(76), s.u64(84), s.u64(92)), (0x2000, 0x3000, 0x5000));
+        assert_eq!((amk >> 2) & 3, 1);
+        assert_eq!((s.u64(32), s.u64(100), s.u8(108)), (0x7000, 0x8000, 1));
     }
 
     #[test]

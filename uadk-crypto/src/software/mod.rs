@@ -9,6 +9,7 @@ use crate::error::Result;
 mod ccm;
 pub(crate) mod openssl;
 mod openssl_ffi;
+pub(crate) mod resume;
 mod ring_gcm;
 mod rustcrypto;
 pub mod select;

@@ -1,29 +1,29 @@
 //! [`ZipDevice`]: the [`DeviceEngine`] of one HiSilicon ZIP device behind uadk-core queues.
 //!
-//! Stateless requests only (one whole stream per SQE, ≤ 8 MiB in and out). Queues — one per
-//! direction (`qc_type` 0 compress, 1 decompress) — are opened lazily and belong to the
-//! opening process: after a `fork` the child opens its own.
+//! Streams run as stateful device streams ([`super::stream`]); a stream that fits one request
+//! goes as one stateless SQE. The shared queues — one per direction (`qc_type` 0 compress,
+//! 1 decompress) — are opened lazily and belong to the opening process: after a `fork` the
+//! child opens its own. Batches and parallel blocks open their own queues
+//! ([`ZipDevice::async_queue`]).
 
+use super::dma::{self, AsyncQueue, DmaOut};
 use super::sqe::{self, Completion, SqeType, Status, MAX_SIZE, MIN_OUT};
-use crate::backend::{DeviceEngine, Direction, Engine, RawCompress, RawDecompress, Step};
+use super::stream::{DevStreamCompress, DevStreamDecompress};
+use crate::backend::{DeviceEngine, Direction, DmaSetup, RawCompress, RawDecompress};
 use crate::error::{Error, Result};
 use crate::format::Format;
-use crate::stream::Flush;
 use parking_lot::Mutex;
 use std::sync::Arc;
 use uadk_core::discovery::Device;
 use uadk_core::qm::{QueueOptions, QueuePair};
-use uadk_core::request::WaitPolicy;
-
-/// The empty raw-deflate stream (a final fixed-Huffman block with only end-of-block): the
-/// device takes no zero-length stateless input, so the driver writes this itself.
-const EMPTY_DEFLATE: [u8; 2] = [0x03, 0x00];
 
 /// Queues of one process.
 struct Queues {
     pid: u32,
     comp: Option<Arc<QueuePair>>,
     decomp: Option<Arc<QueuePair>>,
+    /// Idle compress queues for parallel blocks, kept between calls.
+    blocks: Vec<AsyncQueue>,
 }
 
 /// One ZIP device (e.g. `hisi_zip-0`) as a [`DeviceEngine`].
@@ -52,6 +52,7 @@ impl ZipDevice {
                 pid: std::process::id(),
                 comp: None,
                 decomp: None,
+                blocks: Vec::new(),
             }),
         }
     }
@@ -67,19 +68,24 @@ impl ZipDevice {
         let pid = std::process::id();
         if q.pid != pid {
             // Forked: the parent's queues fail in this process; open new ones.
+            // (The parent's block queues are forgotten, not dropped: their buffers and
+            // mappings belong to the parent's requests.)
+            std::mem::forget(std::mem::take(&mut q.blocks));
             *q = Queues {
                 pid,
                 comp: None,
                 decomp: None,
+                blocks: Vec::new(),
             };
         }
         let slot = match dir {
             Direction::Compress => &mut q.comp,
             Direction::Decompress => &mut q.decomp,
         };
-        if let Some(qp) = slot {
+        if let Some(qp) = slot.as_ref().filter(|q| !q.is_stopped()) {
             return Ok(qp.clone());
         }
+        // None yet, or stopped (timeout, reset): open a fresh one.
         let qp = QueuePair::open(
             &self.dev,
             QueueOptions {
@@ -97,11 +103,67 @@ impl ZipDevice {
         Ok(qp)
     }
 
-    fn request(&self, dir: Direction) -> Result<Request> {
+    /// A new queue of direction `dir` for asynchronous requests (batches, parallel blocks),
+    /// owned by the caller.
+    pub(crate) fn async_queue(&self, dir: Direction) -> Result<AsyncQueue> {
+        let qc = match dir {
+            Direction::Compress => 0,
+            Direction::Decompress => 1,
+        };
+        AsyncQueue::open(&self.dev, qc, self.sqe.tag())
+    }
+
+    /// Takes `n` idle compress queues for parallel blocks (opening what is missing); give
+    /// them back with [`put_block_queues`](Self::put_block_queues).
+    pub(crate) fn take_block_queues(&self, n: usize) -> Vec<AsyncQueue> {
+        let mut v = {
+            let mut q = self.queues.lock();
+            if q.pid != std::process::id() {
+                std::mem::forget(std::mem::take(&mut q.blocks));
+                q.pid = std::process::id();
+                q.comp = None;
+                q.decomp = None;
+            }
+            let k = q.blocks.len().saturating_sub(n);
+            q.blocks.split_off(k)
+        };
+        while v.len() < n {
+            match self.async_queue(Direction::Compress) {
+                Ok(a) => v.push(a),
+                Err(e) => {
+                    log::warn!("parallel blocks: {e}");
+                    break;
+                }
+            }
+        }
+        v
+    }
+
+    /// Returns idle block queues (a queue with requests still in flight is dropped instead).
+    pub(crate) fn put_block_queues(&self, qs: Vec<AsyncQueue>) {
+        let mut q = self.queues.lock();
+        if q.pid == std::process::id() {
+            q.blocks
+                .extend(qs.into_iter().filter(|a| a.in_flight() == 0 && a.healthy()));
+        }
+    }
+
+    /// The SQE format of this device (type 0 on QM v2, type 3 on v3).
+    ///
+    /// ```
+    /// use uadk_zip::device::sqe::SqeType;
+    /// assert_eq!(SqeType::for_version(Some(2)), SqeType::V2); // what sqe_type() reports on v2
+    /// ```
+    pub fn sqe_type(&self) -> SqeType {
+        self.sqe
+    }
+
+    pub(crate) fn request(&self, dir: Direction, dma: &DmaSetup) -> Result<Request> {
         Ok(Request {
             queue: self.queue(dir)?,
             sqe: self.sqe,
             name: self.dev.name.clone(),
+            dma: dma.clone(),
         })
     }
 }
@@ -113,7 +175,11 @@ impl DeviceEngine for ZipDevice {
 
     fn offers(&self, format: Format, _direction: Direction) -> bool {
         match format {
-            Format::Deflate => self.sqe == SqeType::V3 && self.dev.supports("deflate"),
+            // v3: the raw-deflate request type. v2 has none: zlib mode serves raw deflate
+            // (compress: the adler32 trailer is dropped; decompress: the trailer the device
+            // checks is synthesised from the output, see `stream::DevStreamDecompress`).
+            Format::Deflate if self.sqe == SqeType::V3 => self.dev.supports("deflate"),
+            Format::Deflate => self.dev.supports("zlib"),
             Format::Zlib => self.dev.supports("zlib"),
             Format::Gzip => self.dev.supports("gzip"),
         }
@@ -123,38 +189,57 @@ impl DeviceEngine for ZipDevice {
         2
     }
 
-    fn compressor(&self, _level: u32) -> Result<Box<dyn RawCompress>> {
-        Ok(Box::new(DevCompress {
-            req: self.request(Direction::Compress)?,
-            buffered: Vec::new(),
-            pending: Vec::new(),
-            pos: 0,
-            finished: false,
-        }))
+    fn compressor(&self, level: u32) -> Result<Box<dyn RawCompress>> {
+        self.compressor_for(level, &DmaSetup::default())
+    }
+
+    fn compressor_for(&self, _level: u32, dma: &DmaSetup) -> Result<Box<dyn RawCompress>> {
+        Ok(Box::new(DevStreamCompress::new(
+            self.request(Direction::Compress, dma)?,
+        )))
     }
 
     fn decompressor(&self, format: Format) -> Result<Box<dyn RawDecompress>> {
+        self.decompressor_for(format, &DmaSetup::default())
+    }
+
+    fn decompressor_for(&self, format: Format, dma: &DmaSetup) -> Result<Box<dyn RawDecompress>> {
         if !self.offers(format, Direction::Decompress) {
             return Err(Error::Device(format!(
                 "{} ({}) does not offer {format}",
                 self.dev.name, self.dev.api
             )));
         }
-        Ok(Box::new(DevDecompress {
-            req: self.request(Direction::Decompress)?,
-            req_type: req_type(format),
-            pending: Vec::new(),
-            pos: 0,
-            finished: false,
-        }))
+        Ok(Box::new(DevStreamDecompress::new(
+            self.request(Direction::Decompress, dma)?,
+            req_type_for(format, self.sqe),
+            format == Format::Deflate && self.sqe == SqeType::V2,
+        )))
     }
 
-    fn streams(&self) -> bool {
-        false
+    fn as_any(&self) -> Option<&dyn std::any::Any> {
+        Some(self)
     }
 }
 
-fn req_type(format: Format) -> u8 {
+/// The request type for `format` on a device with SQE type `t`, and the trailer bytes the
+/// device adds that are not part of that format (v2 raw deflate runs as zlib: 4).
+pub(crate) fn req_type_for(format: Format, t: SqeType) -> u8 {
+    match (format, t) {
+        (Format::Deflate, SqeType::V2) => sqe::HW_ZLIB,
+        (f, _) => req_type(f),
+    }
+}
+
+/// Bytes of device trailer beyond `format`'s own (v2 raw deflate as zlib: the adler32).
+pub(crate) fn extra_trailer(format: Format, t: SqeType) -> usize {
+    match (format, t) {
+        (Format::Deflate, SqeType::V2) => 4,
+        _ => 0,
+    }
+}
+
+pub(crate) fn req_type(format: Format) -> u8 {
     match format {
         Format::Deflate => sqe::HW_DEFLATE,
         Format::Zlib => sqe::HW_ZLIB,
@@ -163,30 +248,33 @@ fn req_type(format: Format) -> u8 {
 }
 
 /// One queue and how to address it.
-struct Request {
-    queue: Arc<QueuePair>,
-    sqe: SqeType,
-    name: String,
+pub(crate) struct Request {
+    pub queue: Arc<QueuePair>,
+    pub sqe: SqeType,
+    pub name: String,
+    pub dma: DmaSetup,
 }
 
 impl Request {
     /// Runs one stateless request from `src` into a new buffer of `cap` bytes.
-    fn run(&self, req_type: u8, src: &[u8], cap: usize) -> Result<(Completion, Vec<u8>)> {
+    /// `own` marks the engine's own copy of the input (not placed again).
+    pub(crate) fn run(
+        &self,
+        req_type: u8,
+        src: &[u8],
+        own: bool,
+        cap: usize,
+    ) -> Result<(Completion, Vec<u8>)> {
         debug_assert!(src.len() <= MAX_SIZE && (MIN_OUT..=MAX_SIZE).contains(&cap));
-        let mut out = vec![0u8; cap];
-        let s = sqe::build(
-            self.sqe,
-            req_type,
-            src.as_ptr() as u64,
-            src.len() as u32,
-            out.as_mut_ptr() as u64,
-            cap as u32,
-        );
-        // SAFETY: the device reads `src` (src.len() bytes) and writes at most `cap` bytes
-        // of `out` by virtual address; both are borrowed/owned here and outlive this
-        // synchronous request, which has completed (or failed) when submit_sync returns.
-        let done = unsafe { self.queue.submit_sync(&s, &WaitPolicy::default()) }
-            .map_err(|e| Error::Device(format!("{}: queue: {e}", self.name)))?;
+        let staged = super::staging::stage(&self.dma, src, own)?;
+        let src = staged.bytes();
+        let mut out = super::staging::out_buf(&self.dma, cap);
+        let t = self.sqe;
+        let in_len = src.len() as u32;
+        let done = dma::sync(&self.queue, src, &mut out, cap, None, |a| {
+            sqe::build(t, req_type, a.src, in_len, a.dst, cap as u32)
+        })
+        .map_err(|e| Error::Device(format!("{}: queue: {e}", self.name)))?;
         let c = sqe::decode(&done);
         if c.produced as usize > cap || c.consumed as usize > src.len() {
             return Err(Error::Device(format!(
@@ -197,188 +285,11 @@ impl Request {
                 src.len()
             )));
         }
-        out.truncate(c.produced as usize);
+        let out = out.bytes_mut()[..c.produced as usize].to_vec();
         Ok((c, out))
     }
 
-    fn failed(&self, dir: Direction, st: Status) -> Error {
+    pub(crate) fn failed(&self, dir: Direction, st: Status) -> Error {
         Error::Device(format!("{}: {dir}: {}", self.name, st.describe()))
-    }
-}
-
-fn over_limit(n: usize) -> Error {
-    Error::Device(format!(
-        "input over 8 MiB ({n} bytes; the device takes at most {MAX_SIZE} bytes per request)"
-    ))
-}
-
-/// Copies pending output into `output`; returns the bytes copied.
-fn drain(pending: &[u8], pos: &mut usize, output: &mut [u8]) -> usize {
-    let n = (pending.len() - *pos).min(output.len());
-    output[..n].copy_from_slice(&pending[*pos..*pos + n]);
-    *pos += n;
-    n
-}
-
-/// Whole-buffer compression: input is gathered until `Finish`, then one SQE.
-struct DevCompress {
-    req: Request,
-    buffered: Vec<u8>,
-    pending: Vec<u8>,
-    pos: usize,
-    finished: bool,
-}
-
-impl DevCompress {
-    fn run(&self, data: &[u8]) -> Result<Vec<u8>> {
-        if data.is_empty() {
-            return Ok(EMPTY_DEFLATE.to_vec());
-        }
-        if data.len() > MAX_SIZE {
-            return Err(over_limit(data.len()));
-        }
-        // v3 writes raw deflate; v2 only zlib/gzip: ask for zlib and drop the adler32.
-        let (req_type, trailer) = match self.req.sqe {
-            SqeType::V3 => (sqe::HW_DEFLATE, 0),
-            SqeType::V2 => (sqe::HW_ZLIB, 4),
-        };
-        let cap = (data.len() + data.len() / 8 + 1024).clamp(MIN_OUT, MAX_SIZE);
-        let (c, mut out) = self.req.run(req_type, data, cap)?;
-        match c.status {
-            Status::Ok | Status::NegativeCompression if out.len() >= trailer + 2 => {
-                out.truncate(out.len() - trailer);
-                Ok(out)
-            }
-            Status::Ok | Status::NegativeCompression => Err(Error::Device(format!(
-                "{}: compress: {} bytes produced, too short for a stream",
-                self.req.name,
-                out.len()
-            ))),
-            Status::OutputTooSmall => Err(Error::Device(format!(
-                "{}: compress: output over {cap} bytes (incompressible input near the 8 MiB limit)",
-                self.req.name
-            ))),
-            st => Err(self.req.failed(Direction::Compress, st)),
-        }
-    }
-}
-
-impl RawCompress for DevCompress {
-    fn step(&mut self, input: &[u8], output: &mut [u8], flush: Flush) -> Result<Step> {
-        if !self.finished {
-            match flush {
-                Flush::None => {
-                    if self.buffered.len() + input.len() > MAX_SIZE {
-                        return Err(over_limit(self.buffered.len() + input.len()));
-                    }
-                    self.buffered.extend_from_slice(input);
-                    return Ok(Step {
-                        consumed: input.len(),
-                        produced: 0,
-                        done: true,
-                    });
-                }
-                Flush::Sync | Flush::Full => {
-                    return Err(Error::Device(
-                        "streaming on the device is not implemented (sync/full flush)".into(),
-                    ))
-                }
-                Flush::Finish => {
-                    self.pending = if self.buffered.is_empty() {
-                        self.run(input)?
-                    } else {
-                        let mut all = std::mem::take(&mut self.buffered);
-                        all.extend_from_slice(input);
-                        self.run(&all)?
-                    };
-                    self.pos = 0;
-                    self.finished = true;
-                    let produced = drain(&self.pending, &mut self.pos, output);
-                    return Ok(Step {
-                        consumed: input.len(),
-                        produced,
-                        done: self.pos == self.pending.len(),
-                    });
-                }
-            }
-        }
-        if flush != Flush::Finish || !input.is_empty() {
-            return Err(Error::Finished);
-        }
-        let produced = drain(&self.pending, &mut self.pos, output);
-        Ok(Step {
-            consumed: 0,
-            produced,
-            done: self.pos == self.pending.len(),
-        })
-    }
-
-    fn engine(&self) -> Engine {
-        Engine::Device(self.req.name.clone())
-    }
-}
-
-/// Whole-stream decompression: the body and trailer must be in the first call's input.
-struct DevDecompress {
-    req: Request,
-    req_type: u8,
-    pending: Vec<u8>,
-    pos: usize,
-    finished: bool,
-}
-
-impl RawDecompress for DevDecompress {
-    fn step(&mut self, input: &[u8], output: &mut [u8]) -> Result<Step> {
-        if !self.finished {
-            if input.is_empty() {
-                return Ok(Step::default());
-            }
-            let src = &input[..input.len().min(MAX_SIZE)];
-            // Output size guess: 8× the input, or a gzip ISIZE at the end of the input
-            // (exact for a single member); a too-small guess is retried larger.
-            let isize = match input.len() {
-                n if self.req_type == sqe::HW_GZIP && n >= 8 => {
-                    u32::from_le_bytes([input[n - 4], input[n - 3], input[n - 2], input[n - 1]]) as usize
-                }
-                _ => 0,
-            };
-            let guess = src.len().saturating_mul(8).max(isize.saturating_add(256));
-            let mut cap = guess.clamp(64 * 1024, MAX_SIZE);
-            let (c, out) = loop {
-                let (c, out) = self.req.run(self.req_type, src, cap)?;
-                match c.status {
-                    Status::DecompressEnd => break (c, out),
-                    Status::Ok if c.last_block => break (c, out),
-                    Status::OutputTooSmall if cap < MAX_SIZE => cap = (cap * 4).min(MAX_SIZE),
-                    Status::OutputTooSmall => {
-                        return Err(Error::Device(format!(
-                            "{}: decompress: output over 8 MiB (the device's per-request limit)",
-                            self.req.name
-                        )))
-                    }
-                    Status::Failed(0x36) if input.len() > MAX_SIZE => return Err(over_limit(input.len())),
-                    st => return Err(self.req.failed(Direction::Decompress, st)),
-                }
-            };
-            self.pending = out;
-            self.pos = 0;
-            self.finished = true;
-            let produced = drain(&self.pending, &mut self.pos, output);
-            return Ok(Step {
-                consumed: c.consumed as usize,
-                produced,
-                done: self.pos == self.pending.len(),
-            });
-        }
-        let produced = drain(&self.pending, &mut self.pos, output);
-        Ok(Step {
-            consumed: 0,
-            produced,
-            done: self.pos == self.pending.len(),
-        })
-    }
-
-    fn engine(&self) -> Engine {
-        Engine::Device(self.req.name.clone())
     }
 }

@@ -10,9 +10,10 @@
 //! else `/sys`, `/dev`) and registers what it finds; a forked child scans again (and each
 //! engine opens its own queues in the child, since queues belong to their opener).
 //!
-//! The engine runs **stateless one-shot requests** (zlib, gzip; raw deflate on QM v3
-//! devices that advertise `deflate`), at most 8 MiB in and out per request; streams are
-//! declined ([`DeviceEngine::streams`] is false) and run in software.
+//! The engine runs zlib and gzip (raw deflate on QM v3 devices that advertise `deflate`) as
+//! **stateful device streams** ([`stream`]: 64 KiB context per stream, ctx words mirrored,
+//! flush modes, inputs and outputs over the 8 MiB per-request limit cut into requests); a
+//! stream that fits one request runs as one stateless SQE.
 //!
 //! ```
 //! use uadk_core::discovery::Roots;
@@ -21,8 +22,13 @@
 //! assert!(uadk_zip::device::probe(&Roots::under(&dir)).is_empty());
 //! ```
 
+pub(crate) mod batch;
+pub(crate) mod blocks;
+mod dma;
 mod engine;
 pub mod sqe;
+mod staging;
+mod stream;
 
 pub use engine::ZipDevice;
 

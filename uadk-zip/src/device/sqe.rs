@@ -1,5 +1,6 @@
 //! Encoder and decoder of `struct hisi_zip_sqe` (reference §6.1): 32 little-endian u32,
-//! 128 bytes. Only the stateless, flat-buffer subset this driver submits is encoded.
+//! 128 bytes. Flat buffers only; stateless requests ([`build`]) and stateful stream requests
+//! ([`build_stateful`], reference §6.4).
 
 use uadk_core::qm::Sqe;
 
@@ -17,6 +18,14 @@ pub const OFF_DW7: usize = 28;
 pub const OFF_DW9: usize = 36;
 /// dw14: output capacity.
 pub const OFF_DEST_AVAIL_OUT: usize = 56;
+/// dw15: stream state word 0 (bits 3:0 ctx status, bit 7 BFINAL seen).
+pub const OFF_CTX_DW0: usize = 60;
+/// dw22–23: stateful context address (the session's ctx buffer + 64).
+pub const OFF_STREAM_CTX_ADDR: usize = 88;
+/// dw28: stream state word 1.
+pub const OFF_CTX_DW1: usize = 112;
+/// dw29: stream state word 2 (bits 15:0 window length).
+pub const OFF_CTX_DW2: usize = 116;
 /// dw18–19: input address.
 pub const OFF_SOURCE_ADDR: usize = 72;
 /// dw20–21: output address.
@@ -32,6 +41,22 @@ pub const DW3_STATUS_MASK: u32 = 0xff;
 pub const DW3_LAST_BLOCK: u32 = 0x100;
 /// dw7 bit 25: flush (finish the stream; always set for stateless requests).
 pub const DW7_FLUSH: u32 = 1 << 25;
+/// dw7 bit 26: stream mode (stateful).
+pub const DW7_STATEFUL: u32 = 1 << 26;
+/// dw7 bit 27: new stream (the device resets the stream state).
+pub const DW7_NEW_STREAM: u32 = 1 << 27;
+/// ctx_dw0 bits 3:0: ctx status.
+pub const CTX_STATUS_MASK: u32 = 0xf;
+/// ctx status 0x1: no output space while finishing a compress stream (call again, no input).
+pub const CTX_NO_SPACE_FINISH: u32 = 0x1;
+/// ctx status 0x2: no output space during decompression (call again, no input).
+pub const CTX_NO_SPACE_DECOMP: u32 = 0x2;
+/// ctx_dw0 bit 7: the final deflate block was seen.
+pub const CTX_BFINAL: u32 = 0x80;
+/// Size of the per-session context buffer (`HW_CTX_SIZE`).
+pub const CTX_SIZE: usize = 64 * 1024;
+/// Offset of the hardware stream context inside the ctx buffer.
+pub const CTX_HW_OFFSET: usize = 64;
 /// dw7 bits 31:28: SQE type.
 pub const DW7_SQE_TYPE_SHIFT: u32 = 28;
 /// SQE type 0: QM v2, tag in dw13.
@@ -99,6 +124,99 @@ pub fn build(t: SqeType, req_type: u8, src: u64, in_len: u32, dst: u64, avail_ou
     s.set_u64(OFF_SOURCE_ADDR, src);
     s.set_u64(OFF_DEST_ADDR, dst);
     s
+}
+
+/// The stream words a stateful request carries in and out (mirrored in the first 12 bytes
+/// of the ctx buffer around every request, plus the running checksum and isize).
+///
+/// ```
+/// let w = uadk_zip::device::sqe::StreamWords::default();
+/// assert_eq!((w.ctx0, w.checksum), (0, 0));
+/// ```
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct StreamWords {
+    /// ctx_dw0 (dw15).
+    pub ctx0: u32,
+    /// ctx_dw1 (dw28).
+    pub ctx1: u32,
+    /// ctx_dw2 (dw29).
+    pub ctx2: u32,
+    /// Running checksum (dw31).
+    pub checksum: u32,
+    /// Running gzip input size (dw30).
+    pub isize: u32,
+}
+
+/// What a stateful request asks for.
+///
+/// ```
+/// let f = uadk_zip::device::sqe::StreamFlags { new_stream: true, finish: false };
+/// assert!(f.new_stream);
+/// ```
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct StreamFlags {
+    /// dw7 bit 27: start a new stream (the device forgets any history).
+    pub new_stream: bool,
+    /// dw7 bit 25: finish the stream (final block and, for zlib/gzip, the trailer).
+    pub finish: bool,
+}
+
+/// Builds a stateful flat-buffer request (reference §6.4): stream mode, the new-stream and
+/// finish flags, the context address, and the mirrored stream words.
+///
+/// ```
+/// use uadk_zip::device::sqe::*;
+/// let f = StreamFlags { new_stream: true, finish: true };
+/// let s = build_stateful(SqeType::V3, HW_GZIP, 0x1000, 10, 0x2000, 300, 0x3040, f, &StreamWords::default());
+/// assert_eq!(s.u32(OFF_DW7) & (DW7_STATEFUL | DW7_NEW_STREAM | DW7_FLUSH), DW7_STATEFUL | DW7_NEW_STREAM | DW7_FLUSH);
+/// assert_eq!(s.u64(OFF_STREAM_CTX_ADDR), 0x3040);
+/// ```
+#[allow(clippy::too_many_arguments)]
+pub fn build_stateful(
+    t: SqeType,
+    req_type: u8,
+    src: u64,
+    in_len: u32,
+    dst: u64,
+    avail_out: u32,
+    ctx_addr: u64,
+    flags: StreamFlags,
+    words: &StreamWords,
+) -> Sqe {
+    let mut s = build(t, req_type, src, in_len, dst, avail_out);
+    let mut dw7 = DW7_STATEFUL | (t.code() << DW7_SQE_TYPE_SHIFT);
+    if flags.finish {
+        dw7 |= DW7_FLUSH;
+    }
+    if flags.new_stream {
+        dw7 |= DW7_NEW_STREAM;
+    }
+    s.set_u32(OFF_DW7, dw7);
+    s.set_u64(OFF_STREAM_CTX_ADDR, ctx_addr);
+    s.set_u32(OFF_CTX_DW0, words.ctx0);
+    s.set_u32(OFF_CTX_DW1, words.ctx1);
+    s.set_u32(OFF_CTX_DW2, words.ctx2);
+    s.set_u32(OFF_CHECKSUM, words.checksum);
+    s.set_u32(OFF_ISIZE, words.isize);
+    s
+}
+
+/// The stream words a completed stateful request wrote back.
+///
+/// ```
+/// use uadk_zip::device::sqe::*;
+/// let mut s = uadk_core::qm::Sqe::zeroed();
+/// s.set_u32(OFF_CHECKSUM, 7);
+/// assert_eq!(stream_words(&s).checksum, 7);
+/// ```
+pub fn stream_words(s: &Sqe) -> StreamWords {
+    StreamWords {
+        ctx0: s.u32(OFF_CTX_DW0),
+        ctx1: s.u32(OFF_CTX_DW1),
+        ctx2: s.u32(OFF_CTX_DW2),
+        checksum: s.u32(OFF_CHECKSUM),
+        isize: s.u32(OFF_ISIZE),
+    }
 }
 
 /// A completion status (dw3 bits 7:0), decoded.
@@ -175,6 +293,8 @@ pub struct Completion {
     pub checksum: u32,
     /// gzip isize (dw30).
     pub isize: u32,
+    /// ctx_dw0 bits 3:0 (stateful: 0x1 / 0x2 = output pending in the device).
+    pub ctx_status: u32,
 }
 
 /// Decodes a completed SQE.
@@ -187,6 +307,7 @@ pub fn decode(s: &Sqe) -> Completion {
         last_block: dw3 & DW3_LAST_BLOCK != 0,
         checksum: s.u32(OFF_CHECKSUM),
         isize: s.u32(OFF_ISIZE),
+        ctx_status: s.u32(OFF_CTX_DW0) & CTX_STATUS_MASK,
     }
 }
 
@@ -206,6 +327,36 @@ mod tests {
         assert_eq!(s.u64(OFF_DEST_ADDR), 0x2000);
         let v2 = build(SqeType::V2, HW_ZLIB, 1, 1, 2, 200);
         assert_eq!(v2.u32(OFF_DW7) >> DW7_SQE_TYPE_SHIFT, 0);
+    }
+
+    #[test]
+    fn stateful_build_sets_flags_ctx_and_words() {
+        let w = StreamWords {
+            ctx0: 0x80,
+            ctx1: 7,
+            ctx2: 0x8000,
+            checksum: 0xdead_beef,
+            isize: 1234,
+        };
+        let f = StreamFlags {
+            new_stream: true,
+            finish: false,
+        };
+        let s = build_stateful(SqeType::V2, HW_ZLIB, 1, 10, 2, 300, 0x4040, f, &w);
+        let dw7 = s.u32(OFF_DW7);
+        assert_ne!(dw7 & DW7_STATEFUL, 0);
+        assert_ne!(dw7 & DW7_NEW_STREAM, 0);
+        assert_eq!(dw7 & DW7_FLUSH, 0);
+        assert_eq!(dw7 >> DW7_SQE_TYPE_SHIFT, 0);
+        assert_eq!(s.u64(OFF_STREAM_CTX_ADDR), 0x4040);
+        assert_eq!(stream_words(&s), w);
+        let f = StreamFlags {
+            new_stream: false,
+            finish: true,
+        };
+        let s = build_stateful(SqeType::V3, HW_DEFLATE, 1, 10, 2, 300, 0x4040, f, &w);
+        assert_eq!(s.u32(OFF_DW7) & (DW7_FLUSH | DW7_NEW_STREAM), DW7_FLUSH);
+        assert_eq!(s.u32(OFF_DW7) >> DW7_SQE_TYPE_SHIFT, 3);
     }
 
     #[test]

@@ -11,12 +11,14 @@
 //! | streaming compress          | 1..=3  | ISA-L igzip |
 //! | streaming compress          | 0, 4..=9 | zlib-rs  |
 //! | parallel blocks             | 1..=3  | ISA-L (sync-flush blocks) |
-//! | parallel blocks             | 0, 4..=9 | zlib-rs (sync flush, 32 KiB dictionary) |
+//! | parallel blocks             | 4..=9  | libdeflate (final block made non-final, see [`walk`]) |
+//! | parallel blocks (forced)    | 0, 4..=9 | zlib-rs (sync flush, 32 KiB dictionary) |
 //! | one-shot decompress         | all    | libdeflate (gzip ISIZE / ratio guess) |
 //! | streaming decompress        | all    | ISA-L inflate |
 
 pub(crate) mod isal;
 pub(crate) mod libdeflate;
+pub mod walk;
 pub(crate) mod zlib;
 pub(crate) mod zlib_rs;
 
@@ -219,20 +221,23 @@ pub fn libdeflate_level(level: u32) -> u32 {
     }
 }
 
-/// The library for the blocks of parallel compression at `level`: it must end a block on a
-/// flush boundary, which libdeflate cannot. Only ISA-L (levels 1..=3) is used automatically:
-/// at 4..=9 zlib-rs blocks on 2 threads measured 0.59x the single-thread libdeflate path.
+/// The library for the blocks of parallel compression at `level`, the same as one-shot
+/// compression on one thread: ISA-L at 1..=3 (blocks end with a sync flush), libdeflate at
+/// 4..=9 (each block is a complete libdeflate stream whose final block is then made
+/// non-final by [`walk::make_nonfinal`]; zlib-rs blocks on 2 threads measured only 0.59x the
+/// single-thread libdeflate path). Level 0 (stored) uses zlib-rs.
 ///
 /// ```
 /// use uadk_zip::software::{choose_parallel, Library};
 /// assert_eq!(choose_parallel(1), Library::Isal);
-/// assert_eq!(choose_parallel(6), Library::ZlibRs);
+/// assert_eq!(choose_parallel(6), Library::Libdeflate);
+/// assert_eq!(choose_parallel(0), Library::ZlibRs);
 /// ```
 pub fn choose_parallel(level: u32) -> Library {
-    if (1..=3).contains(&level) {
-        Library::Isal
-    } else {
-        Library::ZlibRs
+    match level {
+        1..=3 => Library::Isal,
+        4.. => Library::Libdeflate,
+        0 => Library::ZlibRs,
     }
 }
 
@@ -300,6 +305,24 @@ pub(crate) fn compress_piece(
         Library::Isal => {
             let flush = if last { Flush::Finish } else { Flush::Sync };
             isal_chunked(level, input, flush, out)
+        }
+        // A whole libdeflate stream (no history: libdeflate takes no dictionary), its final
+        // block then made non-final with a sync-flush tail. Should the walk ever refuse the
+        // output, the block is redone with zlib-rs: slower, never a wrong stream.
+        Library::Libdeflate => {
+            let start = out.len();
+            libdeflate::compress(level, input, out)?;
+            if last {
+                return Ok(());
+            }
+            match walk::make_nonfinal(out, start) {
+                Ok(()) => Ok(()),
+                Err(e) => {
+                    log::warn!("libdeflate block not joinable ({e}); redone with zlib-rs");
+                    out.truncate(start);
+                    zlib_rs::compress_block(level.min(9), dict, input, false, out)
+                }
+            }
         }
         _ => zlib_rs::compress_block(level, dict, input, last, out),
     }

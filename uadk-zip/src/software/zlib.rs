@@ -276,3 +276,51 @@ pub(crate) fn decompress_slice(format: Format, input: &[u8], out: &mut [u8]) -> 
         }
     }
 }
+
+/// Bit offsets of the block boundaries of a raw deflate stream as zlib's `inflate(Z_BLOCK)`
+/// reports them (the reference for the block walker's tests): each block's end, and whether
+/// the block that ends there was the final one.
+#[cfg(test)]
+pub(crate) fn block_ends(raw: &[u8]) -> Result<Vec<(u64, bool)>> {
+    let mut s = Stream::blank();
+    // SAFETY: as in `compress`.
+    let rc = unsafe { z::inflateInit2_(&mut *s, -15, z::zlibVersion(), size_of_stream()) };
+    if rc != z::Z_OK {
+        return Err(Error::Library {
+            library: "zlib",
+            detail: format!("inflateInit2 returned {rc}"),
+        });
+    }
+    let mut st = Stream { s, inflate: true };
+    let mut out = vec![0u8; 1 << 16];
+    let (mut pos, mut ends) = (0usize, Vec::<(u64, bool)>::new());
+    loop {
+        // SAFETY: next_in/next_out are valid for avail_in/avail_out bytes during the call.
+        let rc = unsafe {
+            st.s.next_in = raw.as_ptr().add(pos).cast_mut();
+            st.s.avail_in = (raw.len() - pos) as c_uint;
+            st.s.next_out = out.as_mut_ptr();
+            st.s.avail_out = out.len() as c_uint;
+            z::inflate(&mut *st.s, z::Z_BLOCK)
+        };
+        pos = raw.len() - st.s.avail_in as usize;
+        let dt = st.s.data_type;
+        let bit = pos as u64 * 8 - (dt & 7) as u64;
+        if rc == z::Z_STREAM_END {
+            // The final block's end was reported at the stop before (this bit is aligned).
+            return Ok(ends);
+        }
+        if rc != z::Z_OK && rc != z::Z_BUF_ERROR {
+            return Err(Error::corrupt(Format::Deflate, "zlib reports invalid data"));
+        }
+        if rc == z::Z_BUF_ERROR && st.s.avail_in == 0 {
+            return Err(Error::Truncated {
+                format: Format::Deflate,
+            });
+        }
+        // At a block boundary (after an end-of-block code; not at the start).
+        if dt & 128 != 0 && pos > 0 && ends.last().is_none_or(|e| e.0 != bit) {
+            ends.push((bit, dt & 64 != 0));
+        }
+    }
+}

@@ -4,6 +4,13 @@
 //!
 //! Single-thread rows are timed in thread CPU time (stable on a shared machine); rows with
 //! more than one thread (parallel compression) and their single-thread reference in wall time.
+//!
+//! Device rows (`"backend":"device"`: `--backend device`, or `auto` when a ZIP device is
+//! registered, e.g. the emulator of `uadk bench --emu` or one started with `uadk emu start`
+//! and found through `UADK_SYSFS_ROOT`/`UADK_DEV_ROOT`) are timed in wall time, since the
+//! work happens on the device. On an emulator they also carry `engine_mb_per_s` (the device
+//! model's busy time only) and `framework_share`: the part of the wall time that is not the
+//! engine's (our front-end, the driver, `uadk-core`'s queues, doorbells, completion polling).
 //! Each row is the fastest of at least two passes; single-thread rows of one level are run in
 //! turns (round robin) so that ours and the peers see the same load on a shared machine.
 
@@ -14,8 +21,9 @@ use std::cell::RefCell;
 use std::io::{Read, Write};
 use std::path::PathBuf;
 use std::time::Instant;
+use uadk_core::discovery::Roots;
 use uadk_zip::software::{Library, Mode};
-use uadk_zip::{Backend, Config, Decoder, Direction, Encoder, Format, Session};
+use uadk_zip::{Backend, Config, Decoder, Direction, Encoder, Engine, Format, Session};
 
 /// Arguments of `uadk bench zip`.
 #[derive(Debug, Clone, clap::Args)]
@@ -73,6 +81,20 @@ mod cputime {
         // SAFETY: `ts` is a valid, writable timespec for the duration of the call and
         // CLOCK_THREAD_CPUTIME_ID is supported by Linux for the calling thread.
         let rc = unsafe { libc::clock_gettime(libc::CLOCK_THREAD_CPUTIME_ID, &mut ts) };
+        if rc != 0 {
+            return f64::NAN;
+        }
+        ts.tv_sec as f64 + ts.tv_nsec as f64 * 1e-9
+    }
+
+    /// Seconds of CPU time used by the whole process (all threads).
+    pub fn process_secs() -> f64 {
+        let mut ts = libc::timespec {
+            tv_sec: 0,
+            tv_nsec: 0,
+        };
+        // SAFETY: as in `thread_secs`; CLOCK_PROCESS_CPUTIME_ID is supported by Linux.
+        let rc = unsafe { libc::clock_gettime(libc::CLOCK_PROCESS_CPUTIME_ID, &mut ts) };
         if rc != 0 {
             return f64::NAN;
         }
@@ -297,9 +319,118 @@ fn stream_decompress(s: &Session, z: &[u8], out: &mut [u8]) -> Result<usize> {
     }
 }
 
-/// Measures and returns the report.
+/// Engine counters of the emulated device `name`: (requests, busy ns), from the in-process
+/// emulator when given, else from an `uadk emu start` daemon serving `roots`; `None` on a
+/// real device (or no emulator).
+fn engine_counters(emu: Option<&uadk_emu::Emulator>, roots: &Roots, name: &str) -> Option<(u64, u64)> {
+    let status = match emu {
+        Some(e) => e.status(),
+        None => {
+            let root = roots.sysfs.parent()?;
+            if !uadk_emu::daemon::control_path(root).exists() {
+                return None;
+            }
+            uadk_emu::daemon::status(root).ok()?
+        }
+    };
+    let d = status.devices.into_iter().find(|d| d.name == name)?;
+    Some((d.totals.requests, d.totals.busy_ns))
+}
+
+/// One-shot compression and decompression on the ZIP device (wall time), with the engine's
+/// share when the device is an emulator. `z` is the software stream decompressed by all.
+#[allow(clippy::too_many_arguments)]
+fn device_rows(
+    format: Format,
+    level: u32,
+    data: &[u8],
+    z: &[u8],
+    obuf: &RefCell<Vec<u8>>,
+    min_secs: f64,
+    emu: Option<&uadk_emu::Emulator>,
+    roots: &Roots,
+) -> Result<Vec<Value>> {
+    let n = data.len();
+    let dev = session(format, level, Backend::Device, 1, None)?;
+    let (zd, r) = dev.compress_report(data)?;
+    let Engine::Device(name) = r.engine.clone() else {
+        bail!("the device compression ran in software ({})", r.reason);
+    };
+    if Library::Zlib.decompress(format, &zd, n as u64 + 1)? != data {
+        bail!("the device's level-{level} stream does not decompress to the input (zlib)");
+    }
+    let dratio = n as f64 / zd.len() as f64;
+    let mut rows = Vec::new();
+    type Op<'a> = Box<dyn FnMut() -> Result<usize> + 'a>;
+    let ops: [(&str, Op<'_>); 2] = [
+        ("compress", Box::new(|| Ok(dev.compress(data)?.len()))),
+        (
+            "decompress",
+            Box::new(|| Ok(dev.decompress_into(z, &mut obuf.borrow_mut())?)),
+        ),
+    ];
+    for (op, mut run) in ops {
+        let len = run()?;
+        if op == "decompress" && (len != n || *obuf.borrow() != data) {
+            bail!("the device decompressed the level-{level} stream wrongly");
+        }
+        // The emulator publishes its counters just after posting completions: let the last
+        // request's busy time land before each snapshot (outside the timed runs).
+        let settle = || std::thread::sleep(std::time::Duration::from_millis(20));
+        settle();
+        let before = engine_counters(emu, roots, &name);
+        let (mut best, mut total, mut runs) = (f64::INFINITY, 0.0, 0u32);
+        while !(total >= min_secs && runs >= 2) && runs < 1000 {
+            let t0 = Instant::now();
+            run()?;
+            let t = t0.elapsed().as_secs_f64();
+            best = best.min(t);
+            total += t;
+            runs += 1;
+        }
+        settle();
+        let after = engine_counters(emu, roots, &name);
+        let mut row = Row {
+            op,
+            mode: "oneshot",
+            level,
+            imp: "uadk",
+            backend: "device",
+            threads: 1,
+            secs: best,
+            len: n,
+            ratio: if op == "compress" {
+                dratio
+            } else {
+                n as f64 / z.len() as f64
+            },
+            clock: Clock::Wall,
+            engine: Some(r.engine.to_string()),
+        }
+        .json();
+        if let (Some((r0, b0)), Some((r1, b1))) = (before, after) {
+            let busy = b1.saturating_sub(b0) as f64 * 1e-9;
+            if busy > 0.0 {
+                row["engine_mb_per_s"] = json!(n as f64 * f64::from(runs) / busy / 1e6);
+                row["framework_share"] = json!((1.0 - busy / total).max(0.0));
+                row["requests_per_op"] = json!(r1.saturating_sub(r0) as f64 / f64::from(runs));
+            }
+        }
+        rows.push(row);
+    }
+    Ok(rows)
+}
+
+/// Measures and returns the report (devices as registered or found from the environment).
 pub fn measure(a: &Args) -> Result<Report> {
+    measure_on(a, None)
+}
+
+/// Like [`measure`], taking the engine counters of device rows from `emu` (the in-process
+/// emulator of `uadk bench --emu`, its ZIP devices already registered with uadk-zip).
+pub fn measure_on(a: &Args, emu: Option<&uadk_emu::Emulator>) -> Result<Report> {
     let backend: Backend = a.backend.parse()?;
+    let roots = emu.map_or_else(Roots::from_env, uadk_emu::Emulator::roots);
     let format: Format = a.format.parse()?;
     if a.threads == 0 {
         bail!("--threads must be at least 1");
@@ -330,8 +461,10 @@ pub fn measure(a: &Args) -> Result<Report> {
     let mut parallel = Vec::new();
     let clk = Clock::ThreadCpu;
     let ms = a.min_secs;
+    // Our single-thread rows run in software (`--backend device`: only the device rows).
+    let sw_rows = backend != Backend::Device;
     for &level in &levels {
-        let ours = session(format, level, backend, 1, None)?;
+        let ours = session(format, level, Backend::Software, 1, None)?;
         let (z, r) = ours.compress_report(&data)?;
         if ours.decompress(&z)? != data {
             bail!("round trip mismatch at level {level}");
@@ -416,6 +549,9 @@ pub fn measure(a: &Args) -> Result<Report> {
                 }
             }
         }
+        if !sw_rows {
+            cases.retain(|c| c.imp != "uadk");
+        }
         // Every case once, checked: decompressors must restore the input exactly.
         for c in &mut cases {
             let len = (c.run)()?;
@@ -451,11 +587,45 @@ pub fn measure(a: &Args) -> Result<Report> {
             );
         }
 
+        if backend != Backend::Software {
+            match device_rows(format, level, &data, &z, &obuf, ms, emu, &roots) {
+                Ok(d) => rows.extend(d),
+                Err(e) if backend == Backend::Device => {
+                    return Err(e.context(
+                        "--backend device: start a device with `uadk emu start --root DIR` and set \
+                         UADK_SYSFS_ROOT=DIR/sys UADK_DEV_ROOT=DIR/dev (or run `uadk bench --emu`), \
+                         or use --backend software",
+                    ))
+                }
+                Err(e) => rep.set("device", json!(format!("none ({e:#})"))),
+            }
+        }
+
         if a.threads > 1 {
-            let single = session(format, level, backend, 1, None)?;
-            let par = session(format, level, backend, a.threads, None)?;
+            // Parallel rows: CPU cores in software; device queues with --backend device.
+            let pb = if backend == Backend::Device {
+                backend
+            } else {
+                Backend::Software
+            };
+            let single = session(format, level, pb, 1, None)?;
+            let par = session(format, level, pb, a.threads, None)?;
+            // Process CPU time per run beside the wall time: what the split costs in work,
+            // whatever else the machine runs (2 threads on 2 idle cores give at most
+            // 2 x single_cpu / parallel_cpu).
+            let per_run = |f: &mut dyn FnMut() -> Result<()>| -> Result<f64> {
+                let mut runs = 0u32;
+                let c0 = cputime::process_secs();
+                time(Clock::Wall, ms, || {
+                    runs += 1;
+                    f()
+                })?;
+                Ok((cputime::process_secs() - c0) / f64::from(runs.max(1)))
+            };
             let (s1, z1) = time(Clock::Wall, ms, || Ok(single.compress(&data)?))?;
             let (sp, (zp, r)) = time(Clock::Wall, ms, || Ok(par.compress_report(&data)?))?;
+            let c1 = per_run(&mut || single.compress(&data).map(drop).map_err(Into::into))?;
+            let cp = per_run(&mut || par.compress(&data).map(drop).map_err(Into::into))?;
             if par.decompress(&zp)? != data {
                 bail!("parallel round trip mismatch at level {level}");
             }
@@ -492,7 +662,9 @@ pub fn measure(a: &Args) -> Result<Report> {
                 .json(),
             );
             parallel.push(json!({"level": level, "threads": a.threads, "speedup": s1 / sp,
-                "single_mb_per_s": n as f64 / s1 / 1e6, "parallel_mb_per_s": n as f64 / sp / 1e6}));
+                "single_mb_per_s": n as f64 / s1 / 1e6, "parallel_mb_per_s": n as f64 / sp / 1e6,
+                "single_cpu_s": c1, "parallel_cpu_s": cp,
+                "speedup_bound_idle": a.threads as f64 * c1 / cp}));
         }
     }
     if !parallel.is_empty() {
@@ -550,6 +722,21 @@ pub fn print_human(r: &Report) {
     );
     if let Some(p) = r.to_json().get("parallel") {
         println!("  parallel: {p}");
+    }
+    for x in r.results() {
+        if let Some(f) = x.get("framework_share").and_then(Value::as_f64) {
+            println!(
+                "  device {} L{}: {:.1} MB/s; engine alone {:.1} MB/s; framework {:.0}% of the wall time",
+                get(x, "op").as_str().unwrap_or("?"),
+                get(x, "level"),
+                x.get("mb_per_s").and_then(Value::as_f64).unwrap_or(0.0),
+                x.get("engine_mb_per_s").and_then(Value::as_f64).unwrap_or(0.0),
+                f * 100.0
+            );
+        }
+    }
+    if let Some(d) = r.to_json().get("device") {
+        println!("  device: {d}");
     }
 }
 

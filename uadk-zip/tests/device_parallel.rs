@@ -1,0 +1,174 @@
+//! Parallel blocks over device queues: a large one-shot input cut into blocks compressed
+//! concurrently on every queue of every emulated ZIP device (v2, v3, both), joined into one
+//! stream that the system zlib reads; faults make the whole call fall back, never a partial
+//! stream.
+
+use parking_lot::{Mutex, MutexGuard};
+use std::path::PathBuf;
+use std::sync::Arc;
+use uadk_emu::{DeviceKind, DeviceSpec, EmuConfig, Emulator, Faults};
+use uadk_zip::software::Library;
+use uadk_zip::{unregister_device, Backend, Config, DeviceEngine, Format, Session};
+
+static LOCK: Mutex<()> = Mutex::new(());
+
+struct Env {
+    engines: Vec<Arc<dyn DeviceEngine>>,
+    emu: Emulator,
+    dir: PathBuf,
+    _guard: MutexGuard<'static, ()>,
+}
+
+impl Drop for Env {
+    fn drop(&mut self) {
+        for e in &self.engines {
+            unregister_device(e);
+        }
+        let _ = std::fs::remove_dir_all(&self.dir);
+    }
+}
+
+fn env(tag: &str, versions: &[u32]) -> Env {
+    let guard = LOCK.lock();
+    let dir = std::env::temp_dir().join(format!("uadk-zip-dpar-{tag}-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    let cfg = EmuConfig {
+        devices: versions
+            .iter()
+            .map(|&v| DeviceSpec::new(DeviceKind::Zip, v))
+            .collect(),
+        first_id: 0,
+    };
+    let emu = Emulator::start(&dir, &cfg).unwrap();
+    let engines = uadk_zip::device::register(&emu.roots());
+    Env {
+        engines,
+        emu,
+        dir,
+        _guard: guard,
+    }
+}
+
+fn text(len: usize, seed: u32) -> Vec<u8> {
+    let words = [
+        "batch ",
+        "queue ",
+        "sqe ",
+        "poll ",
+        "callback ",
+        "device ",
+        "job\n",
+    ];
+    let mut x = 777u32 ^ seed.wrapping_mul(2_654_435_761);
+    let mut v = Vec::with_capacity(len + 16);
+    while v.len() < len {
+        x ^= x << 13;
+        x ^= x >> 17;
+        x ^= x << 5;
+        v.extend_from_slice(words[(x % 7) as usize].as_bytes());
+    }
+    v.truncate(len);
+    v
+}
+
+fn session(format: Format, fallback: bool, threads: usize) -> Session {
+    Session::new(Config {
+        format,
+        backend: Backend::Auto,
+        fallback,
+        threads,
+        ..Config::default()
+    })
+    .unwrap()
+}
+
+fn random(len: usize, seed: u32) -> Vec<u8> {
+    let mut x = 0x9e37_79b9u32 ^ seed;
+    (0..len)
+        .map(|_| {
+            x ^= x << 13;
+            x ^= x >> 17;
+            x ^= x << 5;
+            (x >> 7) as u8
+        })
+        .collect()
+}
+
+fn parallel(versions: &[u32], formats: &[Format]) {
+    let _e = env(&format!("par{}{}", versions.len(), versions[0]), versions);
+    for &format in formats {
+        let s = session(format, false, 4);
+        for (len, kind) in [(3 << 20, "text"), (20 << 20, "text"), (2 << 20, "random")] {
+            let data = if kind == "text" {
+                text(len, 3)
+            } else {
+                random(len, 4)
+            };
+            let what = format!("v{versions:?} {format} {kind} {len}");
+            let (z, r) = s.compress_report(&data).unwrap();
+            assert_eq!(r.engine.kind(), "device", "{what}: {}", r.reason);
+            assert!(r.reason.contains("parallel blocks"), "{what}: {}", r.reason);
+            assert!(r.threads >= 2 * versions.len(), "{what}: {} queues", r.threads);
+            if versions.len() == 2 && format != Format::Deflate {
+                assert!(
+                    r.engine.to_string().contains('+'),
+                    "{what}: both devices: {}",
+                    r.engine
+                );
+            }
+            assert!(
+                Library::Zlib.decompress(format, &z, 1 << 26).unwrap() == data,
+                "{what}"
+            );
+            assert!(s.decompress(&z).unwrap() == data, "{what}: device decompress");
+        }
+        // One thread: one device stream, not blocks.
+        let one = session(format, false, 1);
+        let data = text(3 << 20, 5);
+        let (z, r) = one.compress_report(&data).unwrap();
+        assert!(!r.reason.contains("parallel"), "{}", r.reason);
+        assert_eq!(r.threads, 1);
+        assert!(Library::Zlib.decompress(format, &z, 1 << 26).unwrap() == data);
+    }
+}
+
+#[test]
+fn v2_parallel_blocks_zlib_gzip() {
+    parallel(&[2], &[Format::Zlib, Format::Gzip]);
+}
+
+#[test]
+fn v3_parallel_blocks_deflate_zlib() {
+    parallel(&[3], &[Format::Deflate, Format::Zlib]);
+}
+
+#[test]
+fn two_devices_parallel_blocks_gzip() {
+    parallel(&[2, 3], &[Format::Gzip]);
+}
+
+#[test]
+fn parallel_blocks_with_faults_fall_back_whole() {
+    let e = env("faults", &[3]);
+    let name = e.emu.device_names()[0].clone();
+    e.emu
+        .set_faults(
+            &name,
+            Faults {
+                error_rate: 0.3,
+                ..Faults::default()
+            },
+        )
+        .unwrap();
+    let s = session(Format::Gzip, true, 4);
+    for i in 0..4 {
+        let data = text(4 << 20, 10 + i);
+        let (z, r) = s.compress_report(&data).unwrap();
+        assert!(
+            Library::Zlib.decompress(Format::Gzip, &z, 1 << 26).unwrap() == data,
+            "{}",
+            r.reason
+        );
+    }
+    assert_eq!(s.counters().errors, 0);
+}
