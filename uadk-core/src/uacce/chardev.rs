@@ -18,6 +18,41 @@ use crate::sys::region::Region;
 pub struct CharDev {
     file: File,
     path: PathBuf,
+    shadow: Option<usize>,
+}
+
+/// The device number of a character device file, split into (major, minor) the way glibc's
+/// `gnu_dev_major`/`gnu_dev_minor` do; `None` for anything else.
+fn char_dev_numbers(file: &File) -> Option<(u64, u64)> {
+    use std::os::unix::fs::{FileTypeExt, MetadataExt};
+    let meta = file.metadata().ok()?;
+    if !meta.file_type().is_char_device() {
+        return None;
+    }
+    let d = meta.rdev();
+    let major = ((d >> 8) & 0xfff) | ((d >> 32) & !0xfff);
+    let minor = (d & 0xff) | ((d >> 12) & !0xff);
+    Some((major, minor))
+}
+
+/// The doorbell shadow offset a *software* uacce device publishes in its parent device's
+/// `doorbell_shadow` attribute (`/sys/dev/char/<major>:<minor>/device/doorbell_shadow`).
+///
+/// A software device (the test kernel's `soft_qm`) polls memory instead of trapping stores,
+/// and SQ and CQ doorbells share one word, so an SQ doorbell overwritten by a CQ doorbell
+/// before the device looked would be lost; like the emulator, such a device asks the driver
+/// to also store each doorbell into a shadow block in MMIO. Hardware has no such attribute.
+fn published_shadow(file: &File) -> Option<usize> {
+    let (major, minor) = char_dev_numbers(file)?;
+    let p = format!("/sys/dev/char/{major}:{minor}/device/doorbell_shadow");
+    let v = std::fs::read_to_string(&p).ok()?;
+    match v.trim().parse::<usize>() {
+        Ok(off) => Some(off),
+        Err(_) => {
+            log::warn!("ignoring malformed {p}: `{}`", v.trim());
+            None
+        }
+    }
 }
 
 impl CharDev {
@@ -29,9 +64,11 @@ impl CharDev {
             .custom_flags(libc::O_CLOEXEC)
             .open(path)
             .map_err(|e| Error::io(format!("open {}", path.display()), e))?;
+        let shadow = published_shadow(&file);
         Ok(CharDev {
             file,
             path: path.to_path_buf(),
+            shadow,
         })
     }
 }
@@ -73,7 +110,7 @@ impl UacceFile for CharDev {
     }
 
     fn doorbell_shadow(&self) -> Option<usize> {
-        None
+        self.shadow
     }
 
     fn describe(&self) -> String {
