@@ -57,8 +57,10 @@ pub trait UacceFile: Send + Sync + fmt::Debug {
     /// Cheap liveness probe; `Err(DeviceGone)` once the device is known to be gone.
     fn check_alive(&self) -> Result<()>;
 
-    /// MMIO offset of the emulator's doorbell shadow block (see [`emu_proto`]); `None` for
-    /// real hardware, whose doorbell register needs no shadow.
+    /// MMIO offset of a software device's doorbell shadow block: the emulator's (see
+    /// [`emu_proto`]) or the one the test kernel's `soft_qm` device publishes as its parent's
+    /// `doorbell_shadow` attribute; `None` for real hardware, whose doorbell register needs
+    /// no shadow.
     fn doorbell_shadow(&self) -> Option<usize>;
 
     /// Human-readable description for logs ("chardev /dev/hisi_zip-3").
