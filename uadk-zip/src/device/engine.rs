@@ -1,7 +1,8 @@
 //! [`ZipDevice`]: the [`DeviceEngine`] of one HiSilicon ZIP device behind uadk-core queues.
 //!
 //! Streams run as stateful device streams ([`super::stream`]); a stream that fits one request
-//! goes as one stateless SQE. The shared queues — one per direction (`qc_type` 0 compress,
+//! goes as one stateless SQE (compression: when finished within it; decompression: when its
+//! first input decodes to the end). The shared queues — one per direction (`qc_type` 0 compress,
 //! 1 decompress) — are opened lazily and belong to the opening process: after a `fork` the
 //! child opens its own. Batches and parallel blocks open their own queues
 //! ([`ZipDevice::async_queue`]).

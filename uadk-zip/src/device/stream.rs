@@ -454,6 +454,10 @@ pub(crate) struct DevStreamDecompress {
     pending: Pending,
     ended: bool,
     synth: Option<u32>,
+    /// The first request was offered as one stateless descriptor (see `step`).
+    tried_stateless: bool,
+    /// Requests that ran as one stateless descriptor.
+    pub stateless: u64,
 }
 
 impl DevStreamDecompress {
@@ -465,7 +469,31 @@ impl DevStreamDecompress {
             pending: Pending::default(),
             ended: false,
             synth: synth.then_some(1),
+            tried_stateless: false,
+            stateless: 0,
         }
+    }
+
+    /// Offers `rest`, the first input of the stream, as one stateless request: a whole
+    /// stream of at most 8 MiB whose output fits then costs one descriptor and no stream
+    /// context (and runs on devices that execute only stateless requests). Returns the
+    /// completion and output when the device decoded the stream to its end; `None` for any
+    /// other status: a stateless request leaves no state on the device, so the stream path
+    /// starts afresh.
+    fn try_stateless(&mut self, rest: &[u8]) -> Result<Option<(u32, Vec<u8>)>> {
+        self.tried_stateless = true;
+        if self.synth.is_some() || rest.is_empty() || rest.len() > MAX_SIZE {
+            return Ok(None);
+        }
+        // The whole request limit: the output size is unknown, and the buffer is a staging
+        // chunk of that size anyway (or lazily-touched heap).
+        let cap = MAX_SIZE;
+        let (c, out) = self.dev.req.run(self.dev.req_type, rest, false, cap)?;
+        if c.status != Status::DecompressEnd {
+            return Ok(None);
+        }
+        self.stateless += 1;
+        Ok(Some((c.consumed, out)))
     }
 }
 
@@ -503,6 +531,17 @@ impl RawDecompress for DevStreamDecompress {
             }
             if rest.is_empty() && !self.dev.more {
                 break;
+            }
+            if !self.tried_stateless && !self.dev.started {
+                if let Some((used, got)) = self.try_stateless(rest)? {
+                    let n = got.len().min(output.len() - produced);
+                    output[produced..produced + n].copy_from_slice(&got[..n]);
+                    produced += n;
+                    self.pending.buf.extend_from_slice(&got[n..]);
+                    consumed += used as usize;
+                    self.ended = true;
+                    break;
+                }
             }
             if self.cap == 0 {
                 self.cap = rest.len().saturating_mul(8).clamp(256 * 1024, MAX_SIZE);
