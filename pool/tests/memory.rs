@@ -61,9 +61,25 @@ fn hugetlb_2m_backing() {
 #[test]
 fn required_hugepages_missing_is_a_helpful_error() {
     let probe = MachineProbe::read();
-    // Ask for more 2 MiB pages than are free, whatever the machine has.
+    // Ask for more 2 MiB pages than the machine could ever give: more than are reserved
+    // (system-wide or summed over the nodes, whichever is larger) plus the overcommit
+    // allowance. Counting only the free ones would race with the other tests of this binary,
+    // which hold and release hugepages meanwhile.
+    let total = |per_node: bool| -> u64 {
+        probe
+            .hugepages
+            .iter()
+            .filter(|h| h.size_kib == 2048 && h.node.is_some() == per_node)
+            .map(|h| h.total)
+            .sum()
+    };
+    let overcommit: u64 = std::fs::read_to_string("/proc/sys/vm/nr_overcommit_hugepages")
+        .ok()
+        .and_then(|s| s.trim().parse().ok())
+        .unwrap_or(0);
+    let ceiling = total(true).max(total(false)) + overcommit;
     let free = probe.free_hugepages(2048, None);
-    let chunks = ((free + 1) * 2) as u32 + 2; // 1 MiB chunks: (free+1) pages and more
+    let chunks = ((ceiling + 1) * 2) as u32 + 2; // 1 MiB chunks: (ceiling+1) pages and more
     let e = PoolBuilder::new(1 << 20)
         .chunks(chunks)
         .pages(PageKind::Huge2M)
