@@ -3,51 +3,16 @@
 //! staging chunk (`Bounce`, the default), sent as they are (`Direct`) or kept off the device
 //! (`ZeroCopyOnly`), on QM v2 and v3.
 
-use parking_lot::{Mutex, MutexGuard};
-use std::path::PathBuf;
 use std::sync::Arc;
-use uadk_emu::{DeviceKind, DeviceSpec, EmuConfig, Emulator};
 use uadk_pool::{Pool, PoolBuilder};
 use uadk_zip::software::Library;
-use uadk_zip::{unregister_device, Backend, Config, DeviceEngine, DmaPolicy, Flush, Format, Session};
+use uadk_zip::{Backend, Config, DmaPolicy, Flush, Format, Session};
 
-static LOCK: Mutex<()> = Mutex::new(());
-
-struct Env {
-    engines: Vec<Arc<dyn DeviceEngine>>,
-    _emu: Emulator,
-    dir: PathBuf,
-    _guard: MutexGuard<'static, ()>,
-}
-
-impl Drop for Env {
-    fn drop(&mut self) {
-        for e in &self.engines {
-            unregister_device(e);
-        }
-        let _ = std::fs::remove_dir_all(&self.dir);
-    }
-}
+mod common;
+use common::Env;
 
 fn env(tag: &str, versions: &[u32]) -> Env {
-    let guard = LOCK.lock();
-    let dir = std::env::temp_dir().join(format!("uadk-zip-ddma-{tag}-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    let cfg = EmuConfig {
-        devices: versions
-            .iter()
-            .map(|&v| DeviceSpec::new(DeviceKind::Zip, v))
-            .collect(),
-        first_id: 0,
-    };
-    let emu = Emulator::start(&dir, &cfg).unwrap();
-    let engines = uadk_zip::device::register(&emu.roots());
-    Env {
-        engines,
-        _emu: emu,
-        dir,
-        _guard: guard,
-    }
+    common::env("ddma", tag, versions)
 }
 
 fn text(len: usize, seed: u32) -> Vec<u8> {

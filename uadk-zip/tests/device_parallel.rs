@@ -3,50 +3,15 @@
 //! stream that the system zlib reads; faults make the whole call fall back, never a partial
 //! stream.
 
-use parking_lot::{Mutex, MutexGuard};
-use std::path::PathBuf;
-use std::sync::Arc;
-use uadk_emu::{DeviceKind, DeviceSpec, EmuConfig, Emulator, Faults};
+use uadk_emu::Faults;
 use uadk_zip::software::Library;
-use uadk_zip::{unregister_device, Backend, Config, DeviceEngine, Format, Session};
+use uadk_zip::{Backend, Config, Format, Session};
 
-static LOCK: Mutex<()> = Mutex::new(());
-
-struct Env {
-    engines: Vec<Arc<dyn DeviceEngine>>,
-    emu: Emulator,
-    dir: PathBuf,
-    _guard: MutexGuard<'static, ()>,
-}
-
-impl Drop for Env {
-    fn drop(&mut self) {
-        for e in &self.engines {
-            unregister_device(e);
-        }
-        let _ = std::fs::remove_dir_all(&self.dir);
-    }
-}
+mod common;
+use common::Env;
 
 fn env(tag: &str, versions: &[u32]) -> Env {
-    let guard = LOCK.lock();
-    let dir = std::env::temp_dir().join(format!("uadk-zip-dpar-{tag}-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    let cfg = EmuConfig {
-        devices: versions
-            .iter()
-            .map(|&v| DeviceSpec::new(DeviceKind::Zip, v))
-            .collect(),
-        first_id: 0,
-    };
-    let emu = Emulator::start(&dir, &cfg).unwrap();
-    let engines = uadk_zip::device::register(&emu.roots());
-    Env {
-        engines,
-        emu,
-        dir,
-        _guard: guard,
-    }
+    common::env("dpar", tag, versions)
 }
 
 fn text(len: usize, seed: u32) -> Vec<u8> {

@@ -4,54 +4,16 @@
 //! before any output, a loud `StreamLost` after), and 8 threads on 2 devices. Every device
 //! stream is read back by the system zlib and compared with the input.
 
-use parking_lot::{Mutex, MutexGuard};
 use std::io::{Read, Write};
-use std::path::PathBuf;
-use std::sync::Arc;
-use uadk_emu::{DeviceKind, DeviceSpec, EmuConfig, Emulator, Faults};
+use uadk_emu::Faults;
 use uadk_zip::software::Library;
-use uadk_zip::{
-    unregister_device, Backend, Config, Decoder, DeviceEngine, Encoder, Error, Flush, Format, Session,
-};
+use uadk_zip::{Backend, Config, Decoder, Encoder, Error, Flush, Format, Session};
 
-static LOCK: Mutex<()> = Mutex::new(());
-
-struct Env {
-    engines: Vec<Arc<dyn DeviceEngine>>,
-    emu: Emulator,
-    dir: PathBuf,
-    _guard: MutexGuard<'static, ()>,
-}
-
-impl Drop for Env {
-    fn drop(&mut self) {
-        for e in &self.engines {
-            unregister_device(e);
-        }
-        let _ = std::fs::remove_dir_all(&self.dir);
-    }
-}
+mod common;
+use common::Env;
 
 fn env(tag: &str, versions: &[u32]) -> Env {
-    let guard = LOCK.lock();
-    let dir = std::env::temp_dir().join(format!("uadk-zip-dstream-{tag}-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    let cfg = EmuConfig {
-        devices: versions
-            .iter()
-            .map(|&v| DeviceSpec::new(DeviceKind::Zip, v))
-            .collect(),
-        first_id: 0,
-    };
-    let emu = Emulator::start(&dir, &cfg).unwrap();
-    let engines = uadk_zip::device::register(&emu.roots());
-    assert_eq!(engines.len(), versions.len());
-    Env {
-        engines,
-        emu,
-        dir,
-        _guard: guard,
-    }
+    common::env("dstream", tag, versions)
 }
 
 impl Env {

@@ -1,0 +1,56 @@
+//! The emulated-device environment shared by the `device_*` test binaries: an in-process
+//! emulator with one ZIP device per requested QM version, its engines registered with
+//! uadk-zip, and everything undone on drop. One environment at a time per binary (the
+//! device registry is process-wide).
+
+// Each test binary uses its own part of this module.
+#![allow(dead_code)]
+
+use parking_lot::{Mutex, MutexGuard};
+use std::path::PathBuf;
+use std::sync::Arc;
+use uadk_emu::{DeviceKind, DeviceSpec, EmuConfig, Emulator};
+use uadk_zip::{unregister_device, DeviceEngine};
+
+static LOCK: Mutex<()> = Mutex::new(());
+
+/// A running emulator and the engines registered for its devices.
+pub struct Env {
+    pub engines: Vec<Arc<dyn DeviceEngine>>,
+    pub emu: Emulator,
+    pub dir: PathBuf,
+    _guard: MutexGuard<'static, ()>,
+}
+
+impl Drop for Env {
+    fn drop(&mut self) {
+        for e in &self.engines {
+            unregister_device(e);
+        }
+        let _ = std::fs::remove_dir_all(&self.dir);
+    }
+}
+
+/// Starts an emulator with a ZIP device of each QM version in `versions` (2 or 3) in a
+/// temporary directory named after `binary` and `tag`, and registers its engines.
+pub fn env(binary: &str, tag: &str, versions: &[u32]) -> Env {
+    let guard = LOCK.lock();
+    let dir = std::env::temp_dir().join(format!("uadk-zip-{binary}-{tag}-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    let cfg = EmuConfig {
+        devices: versions
+            .iter()
+            .map(|&v| DeviceSpec::new(DeviceKind::Zip, v))
+            .collect(),
+        first_id: 0,
+    };
+    let emu = Emulator::start(&dir, &cfg).unwrap();
+    let engines = uadk_zip::device::register(&emu.roots());
+    assert_eq!(engines.len(), versions.len());
+    Env {
+        engines,
+        emu,
+        dir,
+        _guard: guard,
+    }
+}
