@@ -296,6 +296,35 @@ mod tests {
         out
     }
 
+    /// Regression for the level buffer size: text interleaved with 64 KiB runs of random
+    /// bytes (like `uadk bench zip`'s generated input) must compress at level 1 to within 3%
+    /// of zlib -1's size; with ISA-L's default 64 K-token blocks it was 4% larger.
+    #[test]
+    fn level_1_keeps_within_3_percent_of_zlib_on_text_with_random_runs() {
+        let words = text(3 << 20);
+        let mut x = 0x9E37_79B9_7F4A_7C15u64;
+        let mut data = Vec::with_capacity(4 << 20);
+        for (i, chunk) in words.chunks(48 << 10).enumerate() {
+            data.extend_from_slice(chunk);
+            if i % 3 == 2 {
+                for _ in 0..(64 << 10) / 8 {
+                    x ^= x << 13;
+                    x ^= x >> 7;
+                    x ^= x << 17;
+                    data.extend_from_slice(&x.to_le_bytes());
+                }
+            }
+        }
+        let ours = compress(1, &data).len();
+        let zlib = crate::software::zlib::compress(Format::Deflate, 1, &data)
+            .unwrap()
+            .len();
+        assert!(
+            (ours as f64) <= zlib as f64 * 1.03,
+            "ISA-L level 1: {ours} bytes, zlib -1: {zlib} bytes"
+        );
+    }
+
     /// Regression: with uninitialised stream memory, stale heap bytes in the parts of
     /// `isal_zstream` the init functions leave alone changed the output (and the ratio).
     #[test]
