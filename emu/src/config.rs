@@ -38,16 +38,24 @@ pub struct Faults {
     /// Simulated migration churn: every this many requests, every unpinned page counts as
     /// untouched again (0 = no churn).
     pub churn_every: u64,
+    /// Fraction (0..=1) of ZIP requests completed with status OK but impossible byte
+    /// counts: one byte more consumed than the input holds and one byte more produced than
+    /// the output buffer holds. Nothing is written to memory: a device that misreports, for
+    /// testing the driver's checks of what comes back (SEC BDs carry no counts; unused there).
+    #[serde(default)]
+    pub bad_count_rate: f64,
 }
 
 impl Faults {
     /// Checks ranges.
     pub fn validate(&self) -> Result<()> {
-        if !(0.0..=1.0).contains(&self.error_rate) {
-            return Err(EmuError::Config(format!(
-                "error_rate {} must be between 0 and 1",
-                self.error_rate
-            )));
+        for (name, rate) in [
+            ("error_rate", self.error_rate),
+            ("bad_count_rate", self.bad_count_rate),
+        ] {
+            if !(0.0..=1.0).contains(&rate) {
+                return Err(EmuError::Config(format!("{name} {rate} must be between 0 and 1")));
+            }
         }
         Ok(())
     }

@@ -158,6 +158,7 @@ impl Engine {
         let faults = &self.device.faults;
         let delay = faults.delay_us();
         let err_ppm = faults.error_ppm();
+        let bad_count_ppm = faults.bad_count_ppm();
         let iopf = (faults.iopf_ns(), faults.churn_every());
         let qm_version = self.device.spec.qm_version;
         let kind = self.device.spec.kind;
@@ -197,6 +198,9 @@ impl Engine {
                 DeviceKind::Zip => {
                     if inject {
                         zip::write_status(&mut sqe, zip::STATUS_INJECTED);
+                    } else if bad_count_ppm > 0 && rng.next_ppm() < bad_count_ppm {
+                        zip::write_bad_counts(&mut sqe);
+                        injected += 1;
                     } else {
                         bytes += zip::execute(
                             qm_version,

@@ -12,20 +12,19 @@ pub struct FaultState {
     stalled: AtomicBool,
     iopf_ns: AtomicU64,
     churn_every: AtomicU64,
+    bad_count_ppm: AtomicU32,
     reset_epoch: AtomicU64,
 }
 
 impl FaultState {
     /// Applies a fault configuration.
     pub fn set(&self, f: &Faults) {
-        self.error_ppm.store(
-            (f.error_rate.clamp(0.0, 1.0) * 1_000_000.0) as u32,
-            Ordering::Relaxed,
-        );
+        self.error_ppm.store(ppm(f.error_rate), Ordering::Relaxed);
         self.delay_us.store(f.delay_us, Ordering::Relaxed);
         self.stalled.store(f.stalled, Ordering::Release);
         self.iopf_ns.store(f.iopf_ns, Ordering::Relaxed);
         self.churn_every.store(f.churn_every, Ordering::Relaxed);
+        self.bad_count_ppm.store(ppm(f.bad_count_rate), Ordering::Relaxed);
     }
 
     /// The current configuration.
@@ -36,12 +35,18 @@ impl FaultState {
             stalled: self.stalled.load(Ordering::Acquire),
             iopf_ns: self.iopf_ns.load(Ordering::Relaxed),
             churn_every: self.churn_every.load(Ordering::Relaxed),
+            bad_count_rate: self.bad_count_ppm.load(Ordering::Relaxed) as f64 / 1_000_000.0,
         }
     }
 
     /// Error probability in parts per million.
     pub fn error_ppm(&self) -> u32 {
         self.error_ppm.load(Ordering::Relaxed)
+    }
+
+    /// Probability of a ZIP completion with impossible byte counts, in parts per million.
+    pub fn bad_count_ppm(&self) -> u32 {
+        self.bad_count_ppm.load(Ordering::Relaxed)
     }
 
     /// Completion delay in microseconds.
@@ -74,6 +79,11 @@ impl FaultState {
     pub fn trigger_reset(&self) {
         self.reset_epoch.fetch_add(1, Ordering::AcqRel);
     }
+}
+
+/// A rate in 0..=1 as parts per million.
+fn ppm(rate: f64) -> u32 {
+    (rate.clamp(0.0, 1.0) * 1_000_000.0) as u32
 }
 
 /// A small xorshift generator for deterministic-per-engine error injection.
@@ -110,6 +120,7 @@ mod tests {
             stalled: true,
             iopf_ns: 100,
             churn_every: 9,
+            bad_count_rate: 0.5,
         };
         s.set(&f);
         assert_eq!(s.get(), f);

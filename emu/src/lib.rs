@@ -22,8 +22,10 @@
 //!   deflate; one-shot and streaming).
 //! - **faults** ([`Faults`]), per device, at start or at run time: error rate, delayed
 //!   completions, stalled queues, device reset (status words set, in-flight requests never
-//!   complete), and the [IO page fault model](iopf) (a *model*: latency charged on first touch
-//!   of pages that are neither hugetlb nor locked, and again after simulated churn).
+//!   complete), ZIP completions with status OK but impossible byte counts (a misreporting
+//!   device, for the driver's checks), and the [IO page fault model](iopf) (a *model*:
+//!   latency charged on first touch of pages that are neither hugetlb nor locked, and again
+//!   after simulated churn).
 //! - **counters** per engine: requests, bytes, faults charged, errors injected.
 //! - **benchmark** ([`bench`](mod@bench)): queue round trips with the SEC copy operation
 //!   (`uadk bench queue`).

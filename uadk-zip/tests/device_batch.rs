@@ -202,6 +202,44 @@ fn batch_faults_fall_back_per_job_or_fail_without_fallback() {
     assert_eq!(strict.counters().errors, 5);
 }
 
+/// A device that completes with status OK but impossible byte counts: every job is
+/// redone in software (correct output), or fails loudly without fallback.
+#[test]
+fn batch_rejects_misreported_byte_counts() {
+    let e = env("badcount", &[2]);
+    let name = e.emu.device_names()[0].clone();
+    let bad = Faults {
+        bad_count_rate: 1.0,
+        ..Faults::default()
+    };
+    e.emu.set_faults(&name, bad).unwrap();
+    let s = session(Format::Zlib, true);
+    let mut b = Batch::new(&s, 2, 8).unwrap();
+    let mut inputs = HashMap::new();
+    for i in 0..12u32 {
+        let data = text(2000 + 7000 * i as usize, i);
+        inputs.insert(b.submit(Direction::Compress, data.clone()).unwrap(), data);
+    }
+    for c in b.drain() {
+        let (z, r) = c.result.unwrap();
+        assert!(r.fell_back, "{}", r.reason);
+        assert!(r.reason.contains("completion reports"), "{}", r.reason);
+        assert_eq!(
+            Library::Zlib.decompress(Format::Zlib, &z, 1 << 24).unwrap(),
+            inputs[&c.id]
+        );
+    }
+    drop(b);
+    let strict = session(Format::Zlib, false);
+    let mut b = Batch::new(&strict, 1, 4).unwrap();
+    b.submit(Direction::Compress, text(5000, 99)).unwrap();
+    for c in b.drain() {
+        let err = c.result.unwrap_err();
+        assert!(matches!(err, Error::Device(_)), "{err}");
+        assert!(err.to_string().contains("completion reports"), "{err}");
+    }
+}
+
 #[test]
 fn batch_decompress_multi_member_and_corrupt_jobs() {
     let _e = env("members", &[2]);

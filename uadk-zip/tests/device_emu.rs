@@ -220,6 +220,68 @@ fn injected_faults_fall_back_to_software_and_are_counted() {
     assert_eq!(r.engine.kind(), "device", "{}", r.reason);
 }
 
+/// A device that reports impossible byte counts (status OK, more consumed than given and
+/// more produced than the buffer holds): every path rejects the completion, and with
+/// fallback the work is redone in software with correct output.
+#[test]
+fn misreported_byte_counts_are_rejected_never_trusted() {
+    let e = env("badcount", &[2, 3]);
+    for name in e.emu.device_names() {
+        e.emu
+            .set_faults(
+                &name,
+                Faults {
+                    bad_count_rate: 1.0,
+                    ..Faults::default()
+                },
+            )
+            .unwrap();
+    }
+    let data = text(150_000);
+    for format in [Format::Gzip, Format::Zlib] {
+        let s = session(format, Backend::Auto, true);
+        let (z, r) = s.compress_report(&data).unwrap();
+        assert!(r.fell_back, "{}", r.reason);
+        assert!(r.reason.contains("completion reports"), "{}", r.reason);
+        assert_eq!(Library::Zlib.decompress(format, &z, 1 << 24).unwrap(), data);
+        let (back, r) = s.decompress_report(&z).unwrap();
+        assert!(r.fell_back, "{}", r.reason);
+        assert_eq!(back, data);
+
+        // Streams: the first device request fails before any output, so the stream
+        // restarts in software and completes correctly.
+        let mut c = s.compressor().unwrap();
+        let mut z = Vec::new();
+        c.compress_vec(&data[..60_000], &mut z, Flush::Sync).unwrap();
+        c.compress_vec(&data[60_000..], &mut z, Flush::Finish).unwrap();
+        assert_eq!(c.report().engine.kind(), "software", "{}", c.report().reason);
+        assert_eq!(Library::Zlib.decompress(format, &z, 1 << 24).unwrap(), data);
+        let mut d = s.decompressor().unwrap();
+        let mut out = Vec::new();
+        for piece in z.chunks(10_000) {
+            d.decompress_vec(piece, &mut out).unwrap();
+        }
+        d.finish().unwrap();
+        assert_eq!(out, data);
+
+        // Without fallback: a device error naming the impossible counts.
+        let strict = session(format, Backend::Device, false);
+        let err = strict.compress(&data).unwrap_err();
+        assert!(matches!(err, Error::Device(_)), "{err}");
+        assert!(err.to_string().contains("completion reports"), "{err}");
+        let err = strict.decompress(&z).unwrap_err();
+        assert!(matches!(err, Error::Device(_)), "{err}");
+    }
+    let faulty: u64 = e
+        .emu
+        .status()
+        .devices
+        .iter()
+        .map(|d| d.totals.errors_injected)
+        .sum();
+    assert!(faulty > 0, "the emulator misreported no request");
+}
+
 #[test]
 fn corrupt_input_is_an_error_not_garbage() {
     let _e = env("corrupt", &[3]);

@@ -112,28 +112,33 @@ fn two_devices_parallel_blocks_gzip() {
     parallel(&[2, 3], &[Format::Gzip]);
 }
 
+/// Error statuses and misreported byte counts (status OK, impossible lengths) alike.
 #[test]
 fn parallel_blocks_with_faults_fall_back_whole() {
     let e = env("faults", &[3]);
     let name = e.emu.device_names()[0].clone();
-    e.emu
-        .set_faults(
-            &name,
-            Faults {
-                error_rate: 0.3,
-                ..Faults::default()
-            },
-        )
-        .unwrap();
-    let s = session(Format::Gzip, true, 4);
-    for i in 0..4 {
-        let data = text(4 << 20, 10 + i);
-        let (z, r) = s.compress_report(&data).unwrap();
-        assert!(
-            Library::Zlib.decompress(Format::Gzip, &z, 1 << 26).unwrap() == data,
-            "{}",
-            r.reason
-        );
+    let faults = [
+        Faults {
+            error_rate: 0.3,
+            ..Faults::default()
+        },
+        Faults {
+            bad_count_rate: 0.3,
+            ..Faults::default()
+        },
+    ];
+    for f in faults {
+        e.emu.set_faults(&name, f).unwrap();
+        let s = session(Format::Gzip, true, 4);
+        for i in 0..4 {
+            let data = text(4 << 20, 10 + i);
+            let (z, r) = s.compress_report(&data).unwrap();
+            assert!(
+                Library::Zlib.decompress(Format::Gzip, &z, 1 << 26).unwrap() == data,
+                "{f:?}: {}",
+                r.reason
+            );
+        }
+        assert_eq!(s.counters().errors, 0);
     }
-    assert_eq!(s.counters().errors, 0);
 }

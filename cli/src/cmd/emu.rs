@@ -35,6 +35,10 @@ pub struct FaultArgs {
     /// IO page fault model: forget unpinned pages every N requests (0 = never).
     #[arg(long, default_value_t = 0)]
     churn_every: u64,
+    /// Fraction (0..=1) of ZIP requests completed with status OK but impossible byte counts
+    /// (a misreporting device; the driver must reject them).
+    #[arg(long, default_value_t = 0.0)]
+    bad_count_rate: f64,
 }
 
 impl FaultArgs {
@@ -45,6 +49,7 @@ impl FaultArgs {
             stalled: self.stalled,
             iopf_ns: self.iopf_ns,
             churn_every: self.churn_every,
+            bad_count_rate: self.bad_count_rate,
         }
     }
 }
@@ -167,8 +172,8 @@ pub fn run(a: Args) -> Result<()> {
                     );
                     let f = &d.faults;
                     println!(
-                        "    faults: error_rate {} delay_us {} stalled {} iopf_ns {} churn_every {}",
-                        f.error_rate, f.delay_us, f.stalled, f.iopf_ns, f.churn_every
+                        "    faults: error_rate {} delay_us {} stalled {} iopf_ns {} churn_every {} bad_count_rate {}",
+                        f.error_rate, f.delay_us, f.stalled, f.iopf_ns, f.churn_every, f.bad_count_rate
                     );
                     let t = &d.totals;
                     println!(

@@ -188,6 +188,17 @@ pub fn write_status(s: &mut Sqe, status: u8) {
     s.set_u32(OFF_DW3, (dw3 & !DW3_STATUS_MASK) | status as u32);
 }
 
+/// Completes an SQE as a misreporting device would (the `bad_count_rate` fault): status OK,
+/// the last-block bit set, one byte more consumed than `input_data_length` and one byte more
+/// produced than `dest_avail_out`. Memory is not touched.
+pub fn write_bad_counts(s: &mut Sqe) {
+    let f = sqe::decode(s);
+    s.set_u32(OFF_CONSUMED, f.in_len.saturating_add(1));
+    s.set_u32(OFF_PRODUCED, f.avail_out.saturating_add(1));
+    let dw3 = s.u32(OFF_DW3) & !DW3_STATUS_MASK;
+    s.set_u32(OFF_DW3, dw3 | STATUS_OK as u32 | DW3_LAST_BLOCK);
+}
+
 /// Executes one ZIP SQE on a QM `qm_version` device whose queue has `qc_type`, against
 /// client memory, and writes the results back into the SQE. `iopf` is (latency ns, churn
 /// period) of the IO page fault model; faults charged are added to `faults`.
@@ -433,6 +444,18 @@ mod tests {
         assert_eq!(exec(3, 0, &mut s), STATUS_ALG);
         assert_eq!((s.u32(OFF_CONSUMED), s.u32(OFF_PRODUCED)), (0, 0));
         assert_eq!(s.u32(OFF_DW3) & DW3_LAST_BLOCK, 0);
+    }
+
+    #[test]
+    fn bad_counts_fault_reports_ok_with_impossible_lengths_and_writes_nothing() {
+        let src = vec![7u8; 3000];
+        let mut dst = vec![0xa5u8; 1000];
+        let mut s = sqe(2, HW_GZIP, &src, &mut dst, DW7_FLUSH);
+        s.set_u32(OFF_DW3, 0x4400 | 0x12);
+        write_bad_counts(&mut s);
+        assert_eq!(s.u32(OFF_DW3), 0x4400 | DW3_LAST_BLOCK | STATUS_OK as u32);
+        assert_eq!((s.u32(OFF_CONSUMED), s.u32(OFF_PRODUCED)), (3001, 1001));
+        assert!(dst.iter().all(|&b| b == 0xa5));
     }
 
     #[test]
