@@ -34,171 +34,90 @@ mod mix {
         ecx & (1 << 9) != 0 && ecx & (1 << 10) != 0
     }
 
-    /// `iters` x 40 `VAESENC` ymm.
-    pub fn aes_only(iters: u64) {
-        assert!(supported(), "the CPU lacks AVX2, VAES or VPCLMULQDQ");
-        // SAFETY: the instructions exist on this CPU (asserted above); the loop only reads and
-        // writes the vector registers declared as clobbered and the counter register, and
-        // touches no memory or stack.
-        unsafe {
-            std::arch::asm!(
-            "2:",
-            "vaesenc ymm0, ymm0, ymm15",
-            "vaesenc ymm1, ymm1, ymm15",
-            "vaesenc ymm2, ymm2, ymm15",
-            "vaesenc ymm3, ymm3, ymm15",
-            "vaesenc ymm4, ymm4, ymm15",
-            "vaesenc ymm5, ymm5, ymm15",
-            "vaesenc ymm6, ymm6, ymm15",
-            "vaesenc ymm7, ymm7, ymm15",
-            "vaesenc ymm0, ymm0, ymm15",
-            "vaesenc ymm1, ymm1, ymm15",
-            "vaesenc ymm2, ymm2, ymm15",
-            "vaesenc ymm3, ymm3, ymm15",
-            "vaesenc ymm4, ymm4, ymm15",
-            "vaesenc ymm5, ymm5, ymm15",
-            "vaesenc ymm6, ymm6, ymm15",
-            "vaesenc ymm7, ymm7, ymm15",
-            "vaesenc ymm0, ymm0, ymm15",
-            "vaesenc ymm1, ymm1, ymm15",
-            "vaesenc ymm2, ymm2, ymm15",
-            "vaesenc ymm3, ymm3, ymm15",
-            "vaesenc ymm4, ymm4, ymm15",
-            "vaesenc ymm5, ymm5, ymm15",
-            "vaesenc ymm6, ymm6, ymm15",
-            "vaesenc ymm7, ymm7, ymm15",
-            "vaesenc ymm0, ymm0, ymm15",
-            "vaesenc ymm1, ymm1, ymm15",
-            "vaesenc ymm2, ymm2, ymm15",
-            "vaesenc ymm3, ymm3, ymm15",
-            "vaesenc ymm4, ymm4, ymm15",
-            "vaesenc ymm5, ymm5, ymm15",
-            "vaesenc ymm6, ymm6, ymm15",
-            "vaesenc ymm7, ymm7, ymm15",
-            "vaesenc ymm0, ymm0, ymm15",
-            "vaesenc ymm1, ymm1, ymm15",
-            "vaesenc ymm2, ymm2, ymm15",
-            "vaesenc ymm3, ymm3, ymm15",
-            "vaesenc ymm4, ymm4, ymm15",
-            "vaesenc ymm5, ymm5, ymm15",
-            "vaesenc ymm6, ymm6, ymm15",
-            "vaesenc ymm7, ymm7, ymm15",
-            "dec {n}",
-            "jnz 2b",
-            n = inout(reg) iters.max(1) => _,
-            out("ymm0") _, out("ymm1") _, out("ymm2") _, out("ymm3") _,
-            out("ymm4") _, out("ymm5") _, out("ymm6") _, out("ymm7") _,
-            out("ymm8") _, out("ymm9") _, out("ymm10") _, out("ymm11") _,
-            out("ymm12") _, out("ymm13") _, out("ymm15") _,
-            options(nomem, nostack),
-            );
-        }
+    /// Defines `pub fn $name(iters: u64)`, which runs the assembly lines `iters` times.
+    macro_rules! timed_mix {
+        ($(#[$doc:meta])* $name:ident: $($line:literal)*) => {
+            $(#[$doc])*
+            pub fn $name(iters: u64) {
+                assert!(supported(), "the CPU lacks AVX2, VAES or VPCLMULQDQ");
+                // SAFETY: the instructions exist on this CPU (asserted above); the loop only
+                // reads and writes the vector registers declared as clobbered and the counter
+                // register, and touches no memory or stack.
+                unsafe {
+                    std::arch::asm!(
+                        concat!("2:\n", $($line,)* "dec {n}\n", "jnz 2b"),
+                        n = inout(reg) iters.max(1) => _,
+                        out("ymm0") _, out("ymm1") _, out("ymm2") _, out("ymm3") _,
+                        out("ymm4") _, out("ymm5") _, out("ymm6") _, out("ymm7") _,
+                        out("ymm8") _, out("ymm9") _, out("ymm10") _, out("ymm11") _,
+                        out("ymm12") _, out("ymm13") _, out("ymm15") _,
+                        options(nomem, nostack),
+                    );
+                }
+            }
+        };
     }
 
-    /// `iters` x 12 `VPCLMULQDQ` ymm.
-    pub fn clmul_only(iters: u64) {
-        assert!(supported(), "the CPU lacks AVX2, VAES or VPCLMULQDQ");
-        // SAFETY: the instructions exist on this CPU (asserted above); the loop only reads and
-        // writes the vector registers declared as clobbered and the counter register, and
-        // touches no memory or stack.
-        unsafe {
-            std::arch::asm!(
-            "2:",
-            "vpclmulqdq ymm8, ymm8, ymm15, 1",
-            "vpclmulqdq ymm9, ymm9, ymm15, 1",
-            "vpclmulqdq ymm10, ymm10, ymm15, 1",
-            "vpclmulqdq ymm11, ymm11, ymm15, 1",
-            "vpclmulqdq ymm12, ymm12, ymm15, 1",
-            "vpclmulqdq ymm13, ymm13, ymm15, 1",
-            "vpclmulqdq ymm8, ymm8, ymm15, 1",
-            "vpclmulqdq ymm9, ymm9, ymm15, 1",
-            "vpclmulqdq ymm10, ymm10, ymm15, 1",
-            "vpclmulqdq ymm11, ymm11, ymm15, 1",
-            "vpclmulqdq ymm12, ymm12, ymm15, 1",
-            "vpclmulqdq ymm13, ymm13, ymm15, 1",
-            "dec {n}",
-            "jnz 2b",
-            n = inout(reg) iters.max(1) => _,
-            out("ymm0") _, out("ymm1") _, out("ymm2") _, out("ymm3") _,
-            out("ymm4") _, out("ymm5") _, out("ymm6") _, out("ymm7") _,
-            out("ymm8") _, out("ymm9") _, out("ymm10") _, out("ymm11") _,
-            out("ymm12") _, out("ymm13") _, out("ymm15") _,
-            options(nomem, nostack),
-            );
-        }
+    timed_mix! {
+        /// `iters` x 40 `VAESENC` ymm (5 rounds on each of 8 chains).
+        aes_only:
+            ".rept 5\n"
+            "vaesenc ymm0, ymm0, ymm15\n"
+            "vaesenc ymm1, ymm1, ymm15\n"
+            "vaesenc ymm2, ymm2, ymm15\n"
+            "vaesenc ymm3, ymm3, ymm15\n"
+            "vaesenc ymm4, ymm4, ymm15\n"
+            "vaesenc ymm5, ymm5, ymm15\n"
+            "vaesenc ymm6, ymm6, ymm15\n"
+            "vaesenc ymm7, ymm7, ymm15\n"
+            ".endr\n"
     }
 
-    /// `iters` x (40 `VAESENC` + 12 `VPCLMULQDQ`) ymm, interleaved.
-    pub fn both(iters: u64) {
-        assert!(supported(), "the CPU lacks AVX2, VAES or VPCLMULQDQ");
-        // SAFETY: the instructions exist on this CPU (asserted above); the loop only reads and
-        // writes the vector registers declared as clobbered and the counter register, and
-        // touches no memory or stack.
-        unsafe {
-            std::arch::asm!(
-            "2:",
-            "vpclmulqdq ymm8, ymm8, ymm15, 1",
-            "vaesenc ymm0, ymm0, ymm15",
-            "vaesenc ymm1, ymm1, ymm15",
-            "vaesenc ymm2, ymm2, ymm15",
-            "vaesenc ymm3, ymm3, ymm15",
-            "vpclmulqdq ymm9, ymm9, ymm15, 1",
-            "vaesenc ymm4, ymm4, ymm15",
-            "vaesenc ymm5, ymm5, ymm15",
-            "vaesenc ymm6, ymm6, ymm15",
-            "vpclmulqdq ymm10, ymm10, ymm15, 1",
-            "vaesenc ymm7, ymm7, ymm15",
-            "vaesenc ymm0, ymm0, ymm15",
-            "vaesenc ymm1, ymm1, ymm15",
-            "vpclmulqdq ymm11, ymm11, ymm15, 1",
-            "vaesenc ymm2, ymm2, ymm15",
-            "vaesenc ymm3, ymm3, ymm15",
-            "vaesenc ymm4, ymm4, ymm15",
-            "vaesenc ymm5, ymm5, ymm15",
-            "vpclmulqdq ymm12, ymm12, ymm15, 1",
-            "vaesenc ymm6, ymm6, ymm15",
-            "vaesenc ymm7, ymm7, ymm15",
-            "vaesenc ymm0, ymm0, ymm15",
-            "vpclmulqdq ymm13, ymm13, ymm15, 1",
-            "vaesenc ymm1, ymm1, ymm15",
-            "vaesenc ymm2, ymm2, ymm15",
-            "vaesenc ymm3, ymm3, ymm15",
-            "vpclmulqdq ymm8, ymm8, ymm15, 1",
-            "vaesenc ymm4, ymm4, ymm15",
-            "vaesenc ymm5, ymm5, ymm15",
-            "vaesenc ymm6, ymm6, ymm15",
-            "vaesenc ymm7, ymm7, ymm15",
-            "vpclmulqdq ymm9, ymm9, ymm15, 1",
-            "vaesenc ymm0, ymm0, ymm15",
-            "vaesenc ymm1, ymm1, ymm15",
-            "vaesenc ymm2, ymm2, ymm15",
-            "vpclmulqdq ymm10, ymm10, ymm15, 1",
-            "vaesenc ymm3, ymm3, ymm15",
-            "vaesenc ymm4, ymm4, ymm15",
-            "vaesenc ymm5, ymm5, ymm15",
-            "vpclmulqdq ymm11, ymm11, ymm15, 1",
-            "vaesenc ymm6, ymm6, ymm15",
-            "vaesenc ymm7, ymm7, ymm15",
-            "vaesenc ymm0, ymm0, ymm15",
-            "vaesenc ymm1, ymm1, ymm15",
-            "vpclmulqdq ymm12, ymm12, ymm15, 1",
-            "vaesenc ymm2, ymm2, ymm15",
-            "vaesenc ymm3, ymm3, ymm15",
-            "vaesenc ymm4, ymm4, ymm15",
-            "vpclmulqdq ymm13, ymm13, ymm15, 1",
-            "vaesenc ymm5, ymm5, ymm15",
-            "vaesenc ymm6, ymm6, ymm15",
-            "vaesenc ymm7, ymm7, ymm15",
-            "dec {n}",
-            "jnz 2b",
-            n = inout(reg) iters.max(1) => _,
-            out("ymm0") _, out("ymm1") _, out("ymm2") _, out("ymm3") _,
-            out("ymm4") _, out("ymm5") _, out("ymm6") _, out("ymm7") _,
-            out("ymm8") _, out("ymm9") _, out("ymm10") _, out("ymm11") _,
-            out("ymm12") _, out("ymm13") _, out("ymm15") _,
-            options(nomem, nostack),
-            );
-        }
+    timed_mix! {
+        /// `iters` x 12 `VPCLMULQDQ` ymm (2 on each of 6 chains).
+        clmul_only:
+            ".rept 2\n"
+            "vpclmulqdq ymm8, ymm8, ymm15, 1\n"
+            "vpclmulqdq ymm9, ymm9, ymm15, 1\n"
+            "vpclmulqdq ymm10, ymm10, ymm15, 1\n"
+            "vpclmulqdq ymm11, ymm11, ymm15, 1\n"
+            "vpclmulqdq ymm12, ymm12, ymm15, 1\n"
+            "vpclmulqdq ymm13, ymm13, ymm15, 1\n"
+            ".endr\n"
+    }
+
+    timed_mix! {
+        /// `iters` x (40 `VAESENC` + 12 `VPCLMULQDQ`) ymm, a multiply after every three or
+        /// five AES rounds.
+        both:
+            ".rept 2\n"
+            "vpclmulqdq ymm8, ymm8, ymm15, 1\n"
+            "vaesenc ymm0, ymm0, ymm15\n"
+            "vaesenc ymm1, ymm1, ymm15\n"
+            "vaesenc ymm2, ymm2, ymm15\n"
+            "vpclmulqdq ymm9, ymm9, ymm15, 1\n"
+            "vaesenc ymm3, ymm3, ymm15\n"
+            "vaesenc ymm4, ymm4, ymm15\n"
+            "vaesenc ymm5, ymm5, ymm15\n"
+            "vpclmulqdq ymm10, ymm10, ymm15, 1\n"
+            "vaesenc ymm6, ymm6, ymm15\n"
+            "vaesenc ymm7, ymm7, ymm15\n"
+            "vaesenc ymm0, ymm0, ymm15\n"
+            "vpclmulqdq ymm11, ymm11, ymm15, 1\n"
+            "vaesenc ymm1, ymm1, ymm15\n"
+            "vaesenc ymm2, ymm2, ymm15\n"
+            "vaesenc ymm3, ymm3, ymm15\n"
+            "vpclmulqdq ymm12, ymm12, ymm15, 1\n"
+            "vaesenc ymm4, ymm4, ymm15\n"
+            "vaesenc ymm5, ymm5, ymm15\n"
+            "vaesenc ymm6, ymm6, ymm15\n"
+            "vpclmulqdq ymm13, ymm13, ymm15, 1\n"
+            "vaesenc ymm7, ymm7, ymm15\n"
+            "vaesenc ymm0, ymm0, ymm15\n"
+            "vaesenc ymm1, ymm1, ymm15\n"
+            "vaesenc ymm2, ymm2, ymm15\n"
+            "vaesenc ymm3, ymm3, ymm15\n"
+            ".endr\n"
     }
 }
 

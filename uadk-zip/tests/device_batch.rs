@@ -8,32 +8,10 @@ use uadk_zip::software::Library;
 use uadk_zip::{Backend, Batch, Config, Direction, Error, Format, Session};
 
 mod common;
-use common::Env;
+use common::{text, Env};
 
 fn env(tag: &str, versions: &[u32]) -> Env {
     common::env("dbatch", tag, versions)
-}
-
-fn text(len: usize, seed: u32) -> Vec<u8> {
-    let words = [
-        "batch ",
-        "queue ",
-        "sqe ",
-        "poll ",
-        "callback ",
-        "device ",
-        "job\n",
-    ];
-    let mut x = 777u32 ^ seed.wrapping_mul(2_654_435_761);
-    let mut v = Vec::with_capacity(len + 16);
-    while v.len() < len {
-        x ^= x << 13;
-        x ^= x >> 17;
-        x ^= x << 5;
-        v.extend_from_slice(words[(x % 7) as usize].as_bytes());
-    }
-    v.truncate(len);
-    v
 }
 
 fn session(format: Format, fallback: bool) -> Session {
@@ -160,16 +138,10 @@ fn two_devices_batch_many_in_flight_gzip() {
 #[test]
 fn batch_faults_fall_back_per_job_or_fail_without_fallback() {
     let e = env("faults", &[3]);
-    let name = e.emu.device_names()[0].clone();
-    e.emu
-        .set_faults(
-            &name,
-            Faults {
-                error_rate: 1.0,
-                ..Faults::default()
-            },
-        )
-        .unwrap();
+    e.set_faults(Faults {
+        error_rate: 1.0,
+        ..Faults::default()
+    });
     let s = session(Format::Gzip, true);
     let mut b = Batch::new(&s, 2, 16).unwrap();
     let mut inputs = HashMap::new();
@@ -207,12 +179,10 @@ fn batch_faults_fall_back_per_job_or_fail_without_fallback() {
 #[test]
 fn batch_rejects_misreported_byte_counts() {
     let e = env("badcount", &[2]);
-    let name = e.emu.device_names()[0].clone();
-    let bad = Faults {
+    e.set_faults(Faults {
         bad_count_rate: 1.0,
         ..Faults::default()
-    };
-    e.emu.set_faults(&name, bad).unwrap();
+    });
     let s = session(Format::Zlib, true);
     let mut b = Batch::new(&s, 2, 8).unwrap();
     let mut inputs = HashMap::new();

@@ -9,32 +9,10 @@ use uadk_zip::software::Library;
 use uadk_zip::{Backend, Config, DmaPolicy, Flush, Format, Session};
 
 mod common;
-use common::Env;
+use common::{text, Env};
 
 fn env(tag: &str, versions: &[u32]) -> Env {
     common::env("ddma", tag, versions)
-}
-
-fn text(len: usize, seed: u32) -> Vec<u8> {
-    let words = [
-        "batch ",
-        "queue ",
-        "sqe ",
-        "poll ",
-        "callback ",
-        "device ",
-        "job\n",
-    ];
-    let mut x = 777u32 ^ seed.wrapping_mul(2_654_435_761);
-    let mut v = Vec::with_capacity(len + 16);
-    while v.len() < len {
-        x ^= x << 13;
-        x ^= x >> 17;
-        x ^= x << 5;
-        v.extend_from_slice(words[(x % 7) as usize].as_bytes());
-    }
-    v.truncate(len);
-    v
 }
 
 fn session(format: Format, dma: DmaPolicy, pool: Option<Arc<Pool>>) -> Session {

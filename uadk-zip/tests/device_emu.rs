@@ -177,16 +177,10 @@ fn raw_deflate_on_v2_runs_through_zlib_mode() {
 #[test]
 fn injected_faults_fall_back_to_software_and_are_counted() {
     let e = env("faults", &[3]);
-    let name = e.emu.device_names()[0].clone();
-    e.emu
-        .set_faults(
-            &name,
-            Faults {
-                error_rate: 1.0,
-                ..Faults::default()
-            },
-        )
-        .unwrap();
+    e.set_faults(Faults {
+        error_rate: 1.0,
+        ..Faults::default()
+    });
     let data = text(100_000);
     let s = session(Format::Gzip, Backend::Auto, true);
     let (z, r) = s.compress_report(&data).unwrap();
@@ -215,7 +209,7 @@ fn injected_faults_fall_back_to_software_and_are_counted() {
     assert_eq!(strict.counters().errors, 2);
 
     // Healthy again: the device runs.
-    e.emu.set_faults(&name, Faults::default()).unwrap();
+    e.set_faults(Faults::default());
     let (_, r) = s.compress_report(&data).unwrap();
     assert_eq!(r.engine.kind(), "device", "{}", r.reason);
 }
@@ -226,17 +220,10 @@ fn injected_faults_fall_back_to_software_and_are_counted() {
 #[test]
 fn misreported_byte_counts_are_rejected_never_trusted() {
     let e = env("badcount", &[2, 3]);
-    for name in e.emu.device_names() {
-        e.emu
-            .set_faults(
-                &name,
-                Faults {
-                    bad_count_rate: 1.0,
-                    ..Faults::default()
-                },
-            )
-            .unwrap();
-    }
+    e.set_faults(Faults {
+        bad_count_rate: 1.0,
+        ..Faults::default()
+    });
     let data = text(150_000);
     for format in [Format::Gzip, Format::Zlib] {
         let s = session(format, Backend::Auto, true);

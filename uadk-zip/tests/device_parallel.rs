@@ -8,32 +8,10 @@ use uadk_zip::software::Library;
 use uadk_zip::{Backend, Config, Format, Session};
 
 mod common;
-use common::Env;
+use common::{text, Env};
 
 fn env(tag: &str, versions: &[u32]) -> Env {
     common::env("dpar", tag, versions)
-}
-
-fn text(len: usize, seed: u32) -> Vec<u8> {
-    let words = [
-        "batch ",
-        "queue ",
-        "sqe ",
-        "poll ",
-        "callback ",
-        "device ",
-        "job\n",
-    ];
-    let mut x = 777u32 ^ seed.wrapping_mul(2_654_435_761);
-    let mut v = Vec::with_capacity(len + 16);
-    while v.len() < len {
-        x ^= x << 13;
-        x ^= x >> 17;
-        x ^= x << 5;
-        v.extend_from_slice(words[(x % 7) as usize].as_bytes());
-    }
-    v.truncate(len);
-    v
 }
 
 fn session(format: Format, fallback: bool, threads: usize) -> Session {
@@ -116,7 +94,6 @@ fn two_devices_parallel_blocks_gzip() {
 #[test]
 fn parallel_blocks_with_faults_fall_back_whole() {
     let e = env("faults", &[3]);
-    let name = e.emu.device_names()[0].clone();
     let faults = [
         Faults {
             error_rate: 0.3,
@@ -128,7 +105,7 @@ fn parallel_blocks_with_faults_fall_back_whole() {
         },
     ];
     for f in faults {
-        e.emu.set_faults(&name, f).unwrap();
+        e.set_faults(f);
         let s = session(Format::Gzip, true, 4);
         for i in 0..4 {
             let data = text(4 << 20, 10 + i);

@@ -454,16 +454,10 @@ fn faults_restart_before_output_and_fail_loudly_after() {
 #[test]
 fn faults_without_fallback_are_errors() {
     let e = env("strict", &[3]);
-    let name = e.emu.device_names()[0].clone();
-    e.emu
-        .set_faults(
-            &name,
-            Faults {
-                error_rate: 1.0,
-                ..Faults::default()
-            },
-        )
-        .unwrap();
+    e.set_faults(Faults {
+        error_rate: 1.0,
+        ..Faults::default()
+    });
     let s = session(Format::Gzip, Backend::Device, false);
     let mut c = s.compressor().unwrap();
     let mut z = Vec::new();

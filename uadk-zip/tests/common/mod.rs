@@ -9,7 +9,7 @@
 use parking_lot::{Mutex, MutexGuard};
 use std::path::PathBuf;
 use std::sync::Arc;
-use uadk_emu::{DeviceKind, DeviceSpec, EmuConfig, Emulator};
+use uadk_emu::{DeviceKind, DeviceSpec, EmuConfig, Emulator, Faults};
 use uadk_zip::{unregister_device, DeviceEngine};
 
 static LOCK: Mutex<()> = Mutex::new(());
@@ -53,4 +53,36 @@ pub fn env(binary: &str, tag: &str, versions: &[u32]) -> Env {
         dir,
         _guard: guard,
     }
+}
+
+impl Env {
+    /// Applies `faults` to every device of this environment.
+    pub fn set_faults(&self, faults: Faults) {
+        for name in self.emu.device_names() {
+            self.emu.set_faults(&name, faults).unwrap();
+        }
+    }
+}
+
+/// Word-salad text of `len` bytes, different for each `seed`.
+pub fn text(len: usize, seed: u32) -> Vec<u8> {
+    let words = [
+        "batch ",
+        "queue ",
+        "sqe ",
+        "poll ",
+        "callback ",
+        "device ",
+        "job\n",
+    ];
+    let mut x = 777u32 ^ seed.wrapping_mul(2_654_435_761);
+    let mut v = Vec::with_capacity(len + 16);
+    while v.len() < len {
+        x ^= x << 13;
+        x ^= x >> 17;
+        x ^= x << 5;
+        v.extend_from_slice(words[(x % 7) as usize].as_bytes());
+    }
+    v.truncate(len);
+    v
 }
