@@ -1,0 +1,1 @@
+//! libwd_comp.so.2: UADK's compression C ABI on uadk-zip
