@@ -113,7 +113,7 @@ impl Engine {
                 continue;
             }
             spins = spins.wrapping_add(1);
-            if spins % 64 != 0 || last_work.elapsed() < SPIN_FOR {
+            if !spins.is_multiple_of(64) || last_work.elapsed() < SPIN_FOR {
                 // Busy-poll the doorbell for SPIN_FOR (the clock is read every 64 turns).
                 std::hint::spin_loop();
             } else if yields < YIELDS {

@@ -534,7 +534,7 @@ fn cs_from_cs1(cs1: &[u8], width: u8) -> Vec<u8> {
     if n == 16 || width == 1 {
         return cs1.to_vec();
     }
-    let d = if n % 16 == 0 { 16 } else { n % 16 };
+    let d = if n.is_multiple_of(16) { 16 } else { n % 16 };
     if width == 2 && d == 16 {
         return cs1.to_vec();
     }

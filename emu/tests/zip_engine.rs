@@ -151,7 +151,7 @@ fn sample(len: usize, seed: u32) -> Vec<u8> {
             x ^= x << 13;
             x ^= x >> 17;
             x ^= x << 5;
-            if x % 7 == 0 {
+            if x.is_multiple_of(7) {
                 (x >> 8) as u8
             } else {
                 b"the quick brown fox jumps over the lazy dog "[i % 44]

@@ -21,16 +21,36 @@ use std::path::PathBuf;
 
 /// A held long-term pin; unpinned exactly once, on drop (then the descriptor closes, which
 /// would release anything left).
+///
+/// The pin belongs to the process that made it. A child created by `fork` inherits the pin
+/// descriptor (the same open file, whose pins are keyed by address), so an unpin from the
+/// child would release the *parent's* pages; a guard dropped in another process therefore
+/// only closes its copy of the descriptor.
 #[derive(Debug)]
 pub(crate) struct PinGuard {
     fd: OwnedFd,
     unpin: libc::c_ulong,
     addr: usize,
     len: usize,
+    owner: u32,
+}
+
+impl PinGuard {
+    /// Whether dropping the guard here should unpin: only in the process that pinned.
+    fn owned_here(&self) -> bool {
+        self.owner == std::process::id()
+    }
 }
 
 impl Drop for PinGuard {
     fn drop(&mut self) {
+        if !self.owned_here() {
+            log::debug!(
+                "pool: pin made by pid {} left to it (dropped in a forked child)",
+                self.owner
+            );
+            return;
+        }
         if let Err(e) = pin::pin_ioctl(&self.fd, self.unpin, self.addr as *const u8, self.len) {
             log::warn!("pool: unpin failed ({e}); closing the pin descriptor releases the pages");
         }
@@ -173,6 +193,7 @@ fn long_term_pin(
         unpin: unpin_cmd,
         addr: m.as_ptr() as usize,
         len: m.len(),
+        owner: std::process::id(),
     };
     let verified = match (before, probe::vm_pin_bytes()) {
         (Some(b), Some(a)) => a >= b + m.len() as u64,
@@ -207,5 +228,31 @@ fn explain_pin_error(e: &io::Error, len: usize, probe: &MachineProbe) -> String 
         Some(libc::ENOMEM) => explain_lock_error(e, len, probe),
         Some(libc::EACCES) => format!("{e}: no permission to open the pin device"),
         _ => e.to_string(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn guard(owner: u32) -> PinGuard {
+        let fd = OwnedFd::from(std::fs::File::open("/dev/null").unwrap());
+        PinGuard {
+            fd,
+            unpin: 0,
+            addr: 0,
+            len: 0,
+            owner,
+        }
+    }
+
+    #[test]
+    fn only_the_pinning_process_unpins() {
+        let mine = guard(std::process::id());
+        assert!(mine.owned_here());
+        std::mem::forget(mine); // an unpin ioctl on /dev/null would only log a warning
+        let inherited = guard(std::process::id().wrapping_add(1));
+        assert!(!inherited.owned_here());
+        drop(inherited); // closes the descriptor without an unpin ioctl
     }
 }

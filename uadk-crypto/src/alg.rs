@@ -410,7 +410,7 @@ impl AeadAlg {
     pub const fn tag_len_ok(self, len: usize) -> bool {
         match self.mode {
             AeadMode::Gcm => len >= 12 && len <= 16,
-            AeadMode::Ccm => len >= 4 && len <= 16 && len % 2 == 0,
+            AeadMode::Ccm => len >= 4 && len <= 16 && len.is_multiple_of(2),
         }
     }
 

@@ -102,6 +102,10 @@ pub enum Reason {
     PartialBlock,
     /// A multi-call digest stream on a device without long-hash support.
     Streaming,
+    /// The request has a shape no SEC request can carry (a 0-byte message, AAD over
+    /// 65535 bytes, more than 16776704 bytes in one request): completed in software under
+    /// every backend, `Device` included.
+    NotExpressible(String),
 }
 
 impl fmt::Display for Reason {
@@ -116,6 +120,7 @@ impl fmt::Display for Reason {
             Reason::Fallback(e) => write!(f, "device failed ({e}), redone in software"),
             Reason::PartialBlock => f.write_str("CTR call starts inside a counter block"),
             Reason::Streaming => f.write_str("the device has no long hash for streaming digests"),
+            Reason::NotExpressible(what) => write!(f, "{what}: not expressible as a SEC request"),
         }
     }
 }
@@ -423,6 +428,14 @@ impl Crypto {
             .then_some(Reason::SmallPacket { len, threshold })
     }
 
+    /// For a session that has a device: why a request of `len` message bytes and `aad`
+    /// bytes of AAD stays in software, if it does. First what no SEC request can express,
+    /// under every backend (see [`not_expressible`]); then, under `Auto`, the small-packet
+    /// policy.
+    pub(crate) fn off_device(&self, alg: Algorithm, len: usize, aad: usize) -> Option<Reason> {
+        not_expressible(alg, len, aad).or_else(|| self.small_packet(alg, len + aad))
+    }
+
     /// Whether a device failure may be redone in software.
     pub(crate) fn may_fall_back(&self) -> bool {
         self.inner.policy.fallback && self.inner.backend == Backend::Auto
@@ -430,22 +443,34 @@ impl Crypto {
 
     /// Counts a completed request.
     pub(crate) fn count(&self, route: &Route, bytes: usize) {
+        self.tally(route, bytes, |c, n| {
+            c.fetch_add(n, Relaxed);
+        });
+    }
+
+    /// Takes back a [`Crypto::count`] made before a request that then failed.
+    pub(crate) fn uncount(&self, route: &Route, bytes: usize) {
+        self.tally(route, bytes, |c, n| {
+            c.fetch_sub(n, Relaxed);
+        });
+    }
+
+    /// Applies `op` to the counters a request on `route` moves: requests and bytes of the
+    /// path that ran, and for software the counter of its reason.
+    fn tally(&self, route: &Route, bytes: usize, op: impl Fn(&AtomicU64, u64)) {
         let c = &self.inner.counters;
-        let bytes = bytes as u64;
-        match route.ran {
-            Ran::Device => {
-                c.device_requests.fetch_add(1, Relaxed);
-                c.device_bytes.fetch_add(bytes, Relaxed);
-            }
-            Ran::Software => {
-                c.software_requests.fetch_add(1, Relaxed);
-                c.software_bytes.fetch_add(bytes, Relaxed);
-                match route.reason {
-                    Reason::NoDevice(_) => c.no_device.fetch_add(1, Relaxed),
-                    Reason::SmallPacket { .. } => c.small_packets.fetch_add(1, Relaxed),
-                    Reason::Fallback(_) => c.fallbacks.fetch_add(1, Relaxed),
-                    _ => 0,
-                };
+        let (requests, byte_count) = match route.ran {
+            Ran::Device => (&c.device_requests, &c.device_bytes),
+            Ran::Software => (&c.software_requests, &c.software_bytes),
+        };
+        op(requests, 1);
+        op(byte_count, bytes as u64);
+        if route.ran == Ran::Software {
+            match route.reason {
+                Reason::NoDevice(_) => op(&c.no_device, 1),
+                Reason::SmallPacket { .. } => op(&c.small_packets, 1),
+                Reason::Fallback(_) => op(&c.fallbacks, 1),
+                _ => {}
             }
         }
     }
@@ -454,4 +479,34 @@ impl Crypto {
     pub(crate) fn count_device_error(&self) {
         self.inner.counters.device_errors.fetch_add(1, Relaxed);
     }
+}
+
+/// Why a request of `len` message bytes and `aad` bytes of AAD cannot be one SEC request,
+/// if it cannot: the BD's length fields carry 1..=16776704 bytes of message (a 0-byte
+/// message has no encoding: every digest, HMAC, cipher and AEAD with an empty message,
+/// empty AAD or not), and AEAD AAD up to 65535 bytes within the same total. These hold for
+/// every SEC (BD2 and BD3), so such requests complete in software under every backend,
+/// with this reason in their route.
+///
+/// ```
+/// use uadk_crypto::{backend::not_expressible, Algorithm};
+/// let sha1 = Algorithm::from_name("sha1").unwrap();
+/// let r = not_expressible(sha1, 0, 0).unwrap();
+/// assert_eq!(r.to_string(), "0-byte message: not expressible as a SEC request");
+/// assert!(not_expressible(sha1, 1, 0).is_none());
+/// ```
+pub fn not_expressible(alg: Algorithm, len: usize, aad: usize) -> Option<Reason> {
+    let max = uadk_core::sec_copy::MAX_LEN as usize;
+    let what = if len == 0 {
+        "0-byte message".to_string()
+    } else if len > max {
+        format!("{len}-byte message (one SEC request carries 1..={max})")
+    } else if matches!(alg, Algorithm::Aead(_)) && aad > 65_535 {
+        format!("{aad} bytes of AAD (the SEC takes up to 65535)")
+    } else if len + aad > max {
+        format!("{len}-byte message with {aad} bytes of AAD (one SEC request carries up to {max})")
+    } else {
+        return None;
+    };
+    Some(Reason::NotExpressible(what))
 }

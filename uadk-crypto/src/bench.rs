@@ -7,7 +7,11 @@
 //! - `"impl":"openssl"`: the system OpenSSL through the `openssl` crate, keyed once, as an
 //!   OpenSSL user would call it (absent where OpenSSL 3.0 lacks the algorithm),
 //! - `"impl":"direct"`: the provider this crate selected, called without the session layer;
-//!   `uadk` / `direct` is the framework's own cost.
+//!   `uadk` / `direct` is the framework's own cost,
+//! - one row per other candidate provider of the engine table (`"impl"`: `ring`,
+//!   `aws-lc-rs`, `rustcrypto`; for HMAC also `openssl-digest`, our HMAC over OpenSSL's
+//!   digest), called the same way as `direct`, so a user can see whether the table's choice
+//!   is the fastest on their CPU.
 //!
 //! Ciphers encrypt and AEADs seal in place (16-byte tag, empty AAD, 12-byte nonce), as
 //! UADK users pass src == dst; digests and HMAC hash the buffer.
@@ -25,7 +29,7 @@ use crate::alg::{AeadAlg, AeadMode, Algorithm, BlockCipher, CipherMode};
 use crate::backend::{Backend, Crypto};
 use crate::device::Direction;
 use crate::error::{Error, Result};
-use crate::software::{openssl as ossl, select};
+use crate::software::{openssl as ossl, select, Provider};
 use crate::{AeadSession, CipherSession, DigestSession};
 
 /// Seconds of CPU time used by the calling thread (the clock of single-thread rows;
@@ -90,7 +94,8 @@ impl BenchSpec {
 /// ```
 #[derive(Debug, Clone, serde::Serialize)]
 pub struct BenchRow {
-    /// `uadk`, `openssl` or `direct`.
+    /// `uadk`, `openssl`, `direct`, or a candidate provider (`ring`, `aws-lc-rs`,
+    /// `rustcrypto`, `openssl-digest`).
     #[serde(rename = "impl")]
     pub imp: String,
     /// The backend that ran (`software`, `device`; `openssl`/`direct` rows: `software`).
@@ -168,6 +173,18 @@ pub fn run_on(crypto: &Crypto, spec: &BenchSpec) -> Result<Vec<BenchRow>> {
     }
     let (direct, provider) = direct_maker(spec)?;
     makers.push(("direct", direct, provider));
+    for p in select::candidates(spec.alg) {
+        let hmac = matches!(spec.alg, Algorithm::Hmac(_));
+        // OpenSSL's cipher, digest and AEAD engines are the `openssl` row's EVP calls; for
+        // HMAC the `openssl` row is OpenSSL's own HMAC, and ours over its digest is a
+        // candidate of its own.
+        let imp = match p {
+            Provider::OpenSsl if hmac => "openssl-digest",
+            Provider::OpenSsl => continue,
+            other => other.name(),
+        };
+        makers.push((imp, candidate_maker(spec, p)?, format!("candidate {p}")));
+    }
 
     const ROUNDS: u32 = 10;
     let slice = spec.duration / ROUNDS;
@@ -385,6 +402,35 @@ fn time(maker: &Maker, threads: usize, slice: Duration, wall_clock: bool) -> Res
     Ok(total as f64 / secs)
 }
 
+/// A benchmark buffer of `len` bytes (all 1) starting on a 64-byte boundary. Every
+/// implementation gets one, so that where the allocator happened to put a buffer does not
+/// favour one of them: AVX-512 kernels run a few percent slower when each 64-byte load
+/// straddles two cache lines.
+struct Aligned {
+    v: Vec<u8>,
+    off: usize,
+    len: usize,
+}
+
+fn aligned(len: usize) -> Aligned {
+    let v = vec![1u8; len + 64];
+    let off = v.as_ptr().align_offset(64).min(64);
+    Aligned { v, off, len }
+}
+
+impl std::ops::Deref for Aligned {
+    type Target = [u8];
+    fn deref(&self) -> &[u8] {
+        &self.v[self.off..self.off + self.len]
+    }
+}
+
+impl std::ops::DerefMut for Aligned {
+    fn deref_mut(&mut self) -> &mut [u8] {
+        &mut self.v[self.off..self.off + self.len]
+    }
+}
+
 fn key_for(len: usize) -> Vec<u8> {
     (0..len).map(|i| (i * 7 + 1) as u8).collect()
 }
@@ -400,7 +446,7 @@ fn uadk_maker(crypto: &Crypto, spec: &BenchSpec) -> Result<(Maker, String)> {
             let m: Maker = Arc::new(move || {
                 let s = Arc::clone(&s);
                 let iv = iv.clone();
-                let mut buf = vec![1u8; size];
+                let mut buf = aligned(size);
                 Ok(Box::new(move || s.encrypt_in_place(&iv, &mut buf).map(drop)) as Op)
             });
             (m, detail)
@@ -417,7 +463,7 @@ fn uadk_maker(crypto: &Crypto, spec: &BenchSpec) -> Result<(Maker, String)> {
             })?;
             let m: Maker = Arc::new(move || {
                 let s = Arc::clone(&s);
-                let (input, mut out) = (vec![1u8; size], vec![0u8; s.output_len()]);
+                let (input, mut out) = (aligned(size), vec![0u8; s.output_len()]);
                 Ok(Box::new(move || s.digest(&input, &mut out).map(drop)) as Op)
             });
             (m, detail)
@@ -433,7 +479,7 @@ fn uadk_maker(crypto: &Crypto, spec: &BenchSpec) -> Result<(Maker, String)> {
             let m: Maker = Arc::new(move || {
                 let s = Arc::clone(&s);
                 let nonce = nonce.clone();
-                let (mut buf, mut tag) = (vec![1u8; size], [0u8; 16]);
+                let (mut buf, mut tag) = (aligned(size), [0u8; 16]);
                 Ok(Box::new(move || s.seal_in_place(&nonce, &[], &mut buf, &mut tag).map(drop)) as Op)
             });
             (m, detail)
@@ -462,7 +508,7 @@ fn openssl_maker(spec: &BenchSpec) -> Result<Option<Maker>> {
                 ctx.set_padding(false);
                 let iv = vec![0u8; alg.iv_len()];
                 // The safe in-place call wants one spare block for block modes.
-                let mut buf = vec![1u8; size + 16];
+                let mut buf = aligned(size + 16);
                 Ok(Box::new(move || {
                     if !iv.is_empty() {
                         ctx.encrypt_init(None, None, Some(&iv)).map_err(&e)?;
@@ -475,7 +521,7 @@ fn openssl_maker(spec: &BenchSpec) -> Result<Option<Maker>> {
         Algorithm::Digest(d) => Arc::new(move || {
             let e = openssl_err(name);
             let mut h = Hasher::new(ossl::message_digest(d)).map_err(&e)?;
-            let input = vec![1u8; size];
+            let input = aligned(size);
             Ok(Box::new(move || {
                 h.update(&input).map_err(&e)?;
                 h.finish().map_err(&e)?;
@@ -485,7 +531,7 @@ fn openssl_maker(spec: &BenchSpec) -> Result<Option<Maker>> {
         Algorithm::Hmac(d) => Arc::new(move || {
             let e = openssl_err(name);
             let key = PKey::hmac(&key_for(32)).map_err(&e)?;
-            let input = vec![1u8; size];
+            let input = aligned(size);
             let mut out = vec![0u8; 64];
             Ok(Box::new(move || {
                 let mut s = Signer::new(ossl::message_digest(d), &key).map_err(&e)?;
@@ -520,7 +566,7 @@ fn openssl_aead(alg: AeadAlg, cipher: &'static openssl::cipher::CipherRef, size:
             ctx.encrypt_init(Some(cipher), Some(&key), None).map_err(&e)?;
         }
         let nonce = [0u8; 12];
-        let (mut buf, mut tag) = (vec![1u8; size], [0u8; 16]);
+        let (mut buf, mut tag) = (aligned(size), [0u8; 16]);
         Ok(Box::new(move || {
             if ccm {
                 ctx.encrypt_init(Some(cipher), None, None).map_err(&e)?;
@@ -539,62 +585,61 @@ fn openssl_aead(alg: AeadAlg, cipher: &'static openssl::cipher::CipherRef, size:
     })
 }
 
-/// The selected provider without the session layer.
-fn direct_maker(spec: &BenchSpec) -> Result<(Maker, String)> {
+/// Provider `p`'s engine for the algorithm, without the session layer (as `direct`).
+fn candidate_maker(spec: &BenchSpec, p: Provider) -> Result<Maker> {
     let size = spec.size;
     Ok(match spec.alg {
-        Algorithm::Cipher(alg) => {
-            crate::cipher::check_key(alg, &key_for(alg.key_len()))?;
-            if (alg.mode != CipherMode::Ctr && size % 16 != 0)
-                || (alg.mode == CipherMode::Xts && size > crate::cipher::XTS_MAX_UNIT)
-            {
-                return Err(Error::DataLength {
-                    alg: alg.name(),
-                    len: size,
-                    rule: "benchmark sizes for this mode must be whole 16-byte blocks (XTS: at most 16 MiB)",
-                });
-            }
-            let m: Maker = Arc::new(move || {
-                let mut e = select::cipher(alg, &key_for(alg.key_len()), Direction::Encrypt)?;
-                let iv = vec![0u8; alg.iv_len()];
-                let mut buf = vec![1u8; size];
-                Ok(Box::new(move || {
-                    e.start(&iv)?;
-                    e.update_in_place(&mut buf)
-                }) as Op)
-            });
-            (m, select::cipher_provider(alg).to_string())
-        }
-        Algorithm::Digest(d) => {
-            let m: Maker = Arc::new(move || {
-                let mut e = select::digest(d)?;
-                let (input, mut out) = (vec![1u8; size], vec![0u8; d.output_len()]);
-                Ok(Box::new(move || {
-                    e.update(&input)?;
-                    e.finish(&mut out)
-                }) as Op)
-            });
-            (m, select::digest_provider(d).to_string())
-        }
-        Algorithm::Hmac(d) => {
-            let m: Maker = Arc::new(move || {
-                let st = crate::hmac::HmacState::new(d, &key_for(32))?;
-                let (input, mut out) = (vec![1u8; size], vec![0u8; d.output_len()]);
-                Ok(Box::new(move || {
-                    let mut inner = st.start()?;
-                    inner.update(&input)?;
-                    st.finish(inner.as_mut(), &mut out)
-                }) as Op)
-            });
-            (m, select::digest_provider(d).to_string())
-        }
-        Algorithm::Aead(alg) => {
-            let m: Maker = Arc::new(move || {
-                let mut e = select::aead(alg, &key_for(alg.key_len()), 16)?;
-                let (mut buf, mut tag) = (vec![1u8; size], [0u8; 16]);
-                Ok(Box::new(move || e.seal_in_place(&[0u8; 12], &[], &mut buf, &mut tag)) as Op)
-            });
-            (m, select::aead_provider(alg).to_string())
-        }
+        Algorithm::Cipher(alg) => Arc::new(move || {
+            let mut e = select::cipher_with(p, alg, &key_for(alg.key_len()), Direction::Encrypt)?;
+            let iv = vec![0u8; alg.iv_len()];
+            let mut buf = aligned(size);
+            Ok(Box::new(move || {
+                e.start(&iv)?;
+                e.update_in_place(&mut buf)
+            }) as Op)
+        }),
+        Algorithm::Digest(d) => Arc::new(move || {
+            let mut e = select::digest_with(p, d)?;
+            let (input, mut out) = (aligned(size), vec![0u8; d.output_len()]);
+            Ok(Box::new(move || {
+                e.update(&input)?;
+                e.finish(&mut out)
+            }) as Op)
+        }),
+        Algorithm::Hmac(d) => Arc::new(move || {
+            let st = crate::hmac::HmacState::with_provider(p, d, &key_for(32))?;
+            let (input, mut out) = (aligned(size), vec![0u8; d.output_len()]);
+            Ok(Box::new(move || {
+                let mut inner = st.start()?;
+                inner.update(&input)?;
+                st.finish(inner.as_mut(), &mut out)
+            }) as Op)
+        }),
+        Algorithm::Aead(alg) => Arc::new(move || {
+            let mut e = select::aead_with(p, alg, &key_for(alg.key_len()), 16)?;
+            let (mut buf, mut tag) = (aligned(size), [0u8; 16]);
+            Ok(Box::new(move || e.seal_in_place(&[0u8; 12], &[], &mut buf, &mut tag)) as Op)
+        }),
     })
+}
+
+/// The selected provider without the session layer: [`candidate_maker`] for the provider
+/// a session would pick (for HMAC, the HMAC rule or override, not the digest's).
+fn direct_maker(spec: &BenchSpec) -> Result<(Maker, String)> {
+    // What a session would refuse, the bare engine must refuse too.
+    if let Algorithm::Cipher(alg) = spec.alg {
+        crate::cipher::check_key(alg, &key_for(alg.key_len()))?;
+        let size = spec.size;
+        if (alg.mode != CipherMode::Ctr && !size.is_multiple_of(16))
+            || (alg.mode == CipherMode::Xts && size > crate::cipher::XTS_MAX_UNIT)
+        {
+            return Err(Error::DataLength {
+                alg: alg.name(),
+                len: size,
+                rule: "benchmark sizes for this mode must be whole 16-byte blocks (XTS: at most 16 MiB)",
+            });
+        }
+    }
+    let p = select::provider(spec.alg);
+    Ok((candidate_maker(spec, p)?, p.to_string()))
 }

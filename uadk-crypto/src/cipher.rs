@@ -122,7 +122,7 @@ pub(crate) fn check_key(alg: CipherAlg, key: &[u8]) -> Result<()> {
 fn check_len(alg: CipherAlg, iv: &[u8], offset: u128, len: usize) -> Result<()> {
     let name = alg.name();
     match alg.mode {
-        CipherMode::Ecb | CipherMode::Cbc if len % 16 != 0 => Err(Error::DataLength {
+        CipherMode::Ecb | CipherMode::Cbc if !len.is_multiple_of(16) => Err(Error::DataLength {
             alg: name,
             len,
             rule: "ECB and CBC take whole 16-byte blocks (there is no padding)",
@@ -182,6 +182,7 @@ impl CipherSession {
     pub fn new(crypto: &Crypto, alg: CipherAlg, key: &[u8]) -> Result<CipherSession> {
         check_key(alg, key)?;
         let algorithm = Algorithm::Cipher(alg);
+        select::choose(algorithm)?;
         let (device, why_software) = match crypto.plan_session(algorithm)? {
             Plan::Software(reason) => (None, reason),
             Plan::Device(dev) => match dev.cipher(alg, key) {
@@ -406,7 +407,7 @@ impl CipherSession {
             return Ok(Attempt::Software(self.why_software.clone()));
         };
         let algorithm = Algorithm::Cipher(self.alg);
-        if let Some(reason) = self.crypto.small_packet(algorithm, buf.len()) {
+        if let Some(reason) = self.crypto.off_device(algorithm, buf.len(), 0) {
             return Ok(Attempt::Software(reason));
         }
         let r = {

@@ -73,6 +73,7 @@ impl DigestSession {
             Some(_) => Algorithm::Hmac(alg),
             None => Algorithm::Digest(alg),
         };
+        select::choose(algorithm)?;
         let (device, why_software) = match crypto.plan_session(algorithm)? {
             Plan::Software(reason) => (None, reason),
             Plan::Device(dev) => match dev.digest(alg, key) {
@@ -159,7 +160,7 @@ impl DigestSession {
         self.check_out(out)?;
         let reason = match &self.device {
             None => self.why_software.clone(),
-            Some((name, dev)) => match self.crypto.small_packet(self.algorithm(), data.len()) {
+            Some((name, dev)) => match self.crypto.off_device(self.algorithm(), data.len(), 0) {
                 Some(reason) => reason,
                 None => match dev.lock().digest(data, out) {
                     Ok(()) => {

@@ -160,6 +160,17 @@ pub enum Error {
         /// The library's message.
         detail: String,
     },
+    /// A setting in the environment is invalid (`UADK_ENGINE_<ALG>` naming no provider, or
+    /// one without the algorithm).
+    #[error("{var}={value:?} is not usable: {what}; fix or unset {var}")]
+    Config {
+        /// The variable.
+        var: String,
+        /// Its value.
+        value: String,
+        /// What is wrong with it.
+        what: String,
+    },
     /// The batch queue is closed.
     #[error("the batch queue is shut down; create a new one")]
     QueueClosed,

@@ -19,7 +19,7 @@ pub fn decode(what: &str, text: &str) -> Result<Vec<u8>> {
         .bytes()
         .filter(|b| !b.is_ascii_whitespace() && *b != b':')
         .collect();
-    if digits.len() % 2 != 0 {
+    if !digits.len().is_multiple_of(2) {
         return Err(Error::Hex {
             what: what.to_string(),
             reason: format!("{} hex digits is an odd number", digits.len()),

@@ -15,12 +15,26 @@ pub(crate) struct HmacState {
 }
 
 impl HmacState {
-    /// Absorbs `K ^ ipad` and `K ^ opad` (a key longer than a block is hashed first).
+    /// Absorbs `K ^ ipad` and `K ^ opad` (a key longer than a block is hashed first), over
+    /// the digest engine the table (or `UADK_ENGINE_HMAC_<ALG>`) chose.
     pub(crate) fn new(alg: DigestAlg, key: &[u8]) -> Result<HmacState> {
+        Self::build(alg, key, &|| select::hmac_digest(alg))
+    }
+
+    /// As [`HmacState::new`], over provider `p`'s digest (bench candidates).
+    pub(crate) fn with_provider(p: select::Provider, alg: DigestAlg, key: &[u8]) -> Result<HmacState> {
+        Self::build(alg, key, &|| select::digest_with(p, alg))
+    }
+
+    fn build(
+        alg: DigestAlg,
+        key: &[u8],
+        engine: &dyn Fn() -> Result<Box<dyn DigestEngine>>,
+    ) -> Result<HmacState> {
         let block = alg.block_len();
         let mut k = Zeroizing::new(vec![0u8; block]);
         if key.len() > block {
-            let mut h = select::digest(alg)?;
+            let mut h = engine()?;
             h.update(key)?;
             h.finish(&mut k[..alg.output_len()])?;
         } else {
@@ -31,7 +45,7 @@ impl HmacState {
             for (p, k) in pad.iter_mut().zip(k.iter()) {
                 *p = k ^ byte;
             }
-            let mut h = select::digest(alg)?;
+            let mut h = engine()?;
             h.update(&pad)?;
             Ok(h)
         };

@@ -60,24 +60,37 @@
 //! - Keys are kept in `Zeroizing` buffers and wiped on drop; HMAC pads are wiped after use;
 //!   OpenSSL contexts are cleansed by OpenSSL when freed; RustCrypto ciphers are built with
 //!   their `zeroize` feature. (ring's key schedules are not wiped by ring.)
-//! - The only `unsafe` is in three small modules, each block with a `SAFETY:` note:
+//! - The only `unsafe` is in four small modules, each block with a `SAFETY:` note:
 //!   `software::openssl_ffi` (exact-length and in-place `EVP_CipherUpdate`, which the
-//!   `openssl` crate does not offer without a spare block), `cputime` (the benchmark clock)
-//!   and [`device::sec`] (`submit_sync` for one request at a time, and the asynchronous
+//!   `openssl` crate does not offer without a spare block), `cputime` (the benchmark clock),
+//!   `engines` (the session's hot engine, claimed by one request at a time through an
+//!   atomic flag instead of a mutex) and [`device::sec`] (`submit_sync` for one request at a time, and the asynchronous
 //!   `submit` of [`device::DeviceQueues`], whose requests own their buffers, boxed, until
 //!   their completion is polled or their queue is dropped, which stops the hardware queue
 //!   first).
 //!
 //! ## Software path
-//! One library does not win everywhere, so [`software::select`] picks per algorithm by
-//! measurement (its docs hold the table): ring for AES-128/256-GCM (BoringSSL's VAES AVX2
-//! kernel, about 2x OpenSSL 3.0 here), OpenSSL for AES ECB/CBC/CTR/XTS, SM4 ECB/CBC/CTR,
-//! SHA-1, SHA-384/512, MD5, AES-CCM and AES-192-GCM, RustCrypto for SM3 (1.1-1.2x
-//! OpenSSL), SHA-224/256 (1.04x, SHA-NI everywhere) and for what
-//! OpenSSL 3.0 lacks (SM4-XTS, SM4-GCM, SM4-CCM, AES-192-XTS). HMAC is RFC 2104 over the
-//! selected digest with the keyed inner/outer states computed once per session.
+//! One library does not win everywhere, and the winner depends on the CPU, so
+//! [`software::select`] picks per algorithm from a rule table keyed by the running CPU's
+//! features (CPUID), with the measurements behind each rule in its docs: aws-lc-rs for
+//! AES-GCM on CPUs with AVX-512 and VAES (AWS-LC's 512-bit kernel, 2.5-2.7x OpenSSL 3.0 on
+//! an Intel Xeon), ring for AES-128/256-GCM on CPUs with 256-bit VAES only (BoringSSL's
+//! AVX2 kernel, about 2x OpenSSL 3.0 on an AMD Zen 3), OpenSSL for AES ECB/CBC/CTR/XTS,
+//! SM4 ECB/CBC/CTR, SHA-1, SHA-384/512, MD5, AES-CCM (and AES-192-GCM without AVX-512),
+//! RustCrypto for SM3 (1.15-1.2x OpenSSL), SHA-224/256 with SHA-NI, and for what OpenSSL
+//! 3.0 lacks (SM4-XTS, SM4-GCM, SM4-CCM, AES-192-XTS). `UADK_ENGINE_<ALG>=name` forces a
+//! provider (a bad value is an [`Error::Config`] when a session is created); `uadk info`
+//! prints the choice per algorithm with the CPU features behind it, and `uadk bench crypto`
+//! measures every candidate beside ours. HMAC is RFC 2104 over the selected digest with
+//! the keyed inner/outer states computed once per session.
 //! The session layer costs within measurement noise of calling the provider directly at
 //! 16 KiB (see `uadk bench crypto`, rows `"impl":"direct"`).
+//!
+//! Requests no SEC request can express (a 0-byte message for any digest, HMAC, cipher or
+//! AEAD, AAD over 65535 bytes, more than 16776704 bytes in one request) complete in
+//! software under every backend, `Device` included, and their route says why:
+//! `software (0-byte message: not expressible as a SEC request)`
+//! ([`backend::not_expressible`]).
 //!
 //! ## Small-packet policy
 //! `Auto` keeps a request in software below a per-family threshold ([`Policy`]), even

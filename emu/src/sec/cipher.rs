@@ -181,7 +181,7 @@ pub fn run(b: &Bd, mem: &mut ClientMem) -> Result<Done, u8> {
     check_len(b.c_len)?;
     let len = b.c_len as usize;
     match mode {
-        C_MODE_ECB | C_MODE_CBC if len % block != 0 => return Err(ERR_LENGTH),
+        C_MODE_ECB | C_MODE_CBC if !len.is_multiple_of(block) => return Err(ERR_LENGTH),
         C_MODE_XTS | C_MODE_CBC_CS if len < BLOCK => return Err(ERR_LENGTH),
         _ => {}
     }
@@ -334,7 +334,7 @@ where
         return Err(ERR_LENGTH);
     }
     // d = bytes in the last (possibly partial) block; full = blocks before the last two.
-    let d = if n % BLOCK == 0 { BLOCK } else { n % BLOCK };
+    let d = if n.is_multiple_of(BLOCK) { BLOCK } else { n % BLOCK };
     let swap = width == CBC_CS3 || (width == CBC_CS2 && d != BLOCK);
     let m = n.div_ceil(BLOCK);
     if m == 1 {

@@ -175,13 +175,16 @@ fn long_hash(b: &Bd, mem: &mut ClientMem, hash: Hash, hmac: bool) -> Result<Done
     }
     check_len(b.a_len)?;
     let bs = hash.block_size();
-    if !last && b.a_len as usize % bs != 0 {
+    if !last && !(b.a_len as usize).is_multiple_of(bs) {
         return Err(super::ERR_LENGTH);
     }
     let total_bytes = if last {
         let bits = b.long_a_bits;
         let bytes = bits / 8;
-        if bits % 8 != 0 || bytes < b.a_len as u64 || (bytes - b.a_len as u64) % bs as u64 != 0 {
+        if !bits.is_multiple_of(8)
+            || bytes < b.a_len as u64
+            || !(bytes - b.a_len as u64).is_multiple_of(bs as u64)
+        {
             return Err(super::ERR_LENGTH);
         }
         bytes

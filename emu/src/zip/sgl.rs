@@ -44,7 +44,7 @@ pub fn walk<M: DeviceMemory>(mem: &mut M, head: u64, offset: u32, len: u64) -> R
         if sgl == 0 {
             return Err(STATUS_SGL); // chain shorter than the request
         }
-        if sgl % SGL_ALIGN != 0 {
+        if !sgl.is_multiple_of(SGL_ALIGN) {
             return Err(STATUS_SGL);
         }
         sgls += 1;

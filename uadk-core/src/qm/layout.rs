@@ -45,7 +45,7 @@ pub struct Geometry {
 impl Geometry {
     /// Checks that SQ, CQ and the two status words fit in `dus_size` and do not overlap.
     pub fn new(sqe_size: usize, sq_depth: u16, cq_depth: u16, dus_size: usize) -> Result<Geometry> {
-        if sqe_size == 0 || sqe_size > super::sqe::MAX_SQE_SIZE || sqe_size % 4 != 0 {
+        if sqe_size == 0 || sqe_size > super::sqe::MAX_SQE_SIZE || !sqe_size.is_multiple_of(4) {
             return Err(Error::Protocol(format!("unsupported SQE size {sqe_size}")));
         }
         if sq_depth < 2 || cq_depth < sq_depth {
@@ -54,7 +54,7 @@ impl Geometry {
             )));
         }
         let need = sqe_size * sq_depth as usize + CQE_SIZE * cq_depth as usize + 8;
-        if need > dus_size || dus_size % 8 != 0 {
+        if need > dus_size || !dus_size.is_multiple_of(8) {
             return Err(Error::Protocol(format!(
                 "DUS region of {dus_size} bytes cannot hold {sq_depth}x{sqe_size}-byte SQ, {cq_depth} CQEs and status words ({need} bytes)"
             )));

@@ -389,7 +389,7 @@ mod tests {
         assert!(dev.phase_flips >= 3);
         // phases go 1 x8, 0 x8, 1 x8, ...
         for (i, p) in phases.iter().enumerate() {
-            assert_eq!(*p, (i / depth as usize) % 2 == 0, "entry {i}");
+            assert_eq!(*p, (i / depth as usize).is_multiple_of(2), "entry {i}");
         }
     }
 

@@ -187,7 +187,7 @@ impl QueuePair {
                 self.stop(STOP_TIMEOUT);
                 return Err(Error::Timeout { waited: elapsed });
             }
-            if iter % 1024 == 0 {
+            if iter.is_multiple_of(1024) {
                 if let Err(e) = self.file.check_alive() {
                     self.stop(STOP_GONE);
                     return Err(e);

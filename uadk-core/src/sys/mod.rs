@@ -11,7 +11,7 @@
 //! | [`poll`] | `poll(2)` on a set of descriptors |
 //! | [`memfd`] | anonymous shared memory files (used by the emulator for its regions) |
 //! | [`fork`] | a fork generation counter maintained by a `pthread_atfork` child handler |
-//! | [`cpu`] | the NUMA node of the calling CPU |
+//! | [`cpu`] | the NUMA node of the calling CPU; CPU features (CPUID) and model name |
 //!
 //! These helpers are public because the emulator (`uadk-emu`) serves the same interface and
 //! reuses them; they carry no uacce policy.

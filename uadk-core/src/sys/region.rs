@@ -111,7 +111,7 @@ impl Region {
     fn at(&self, off: usize, size: usize, align: usize) -> *mut u8 {
         let end = off.checked_add(size);
         assert!(
-            matches!(end, Some(e) if e <= self.len) && off % align == 0,
+            matches!(end, Some(e) if e <= self.len) && off.is_multiple_of(align),
             "region access out of bounds or misaligned: off {off} size {size} len {}",
             self.len
         );

@@ -315,7 +315,7 @@ impl SecDevice for SecDriver {
     }
 
     fn aead(&self, alg: AeadAlg, key: &[u8], tag_len: usize) -> Result<Box<dyn DeviceAead>, DeviceError> {
-        let ok = tag_len % 4 == 0
+        let ok = tag_len.is_multiple_of(4)
             && match alg.mode {
                 AeadMode::Gcm => tag_len == 12 || tag_len == 16,
                 AeadMode::Ccm => (4..=16).contains(&tag_len),
@@ -549,7 +549,7 @@ impl DeviceDigest for SecDigest {
         }
         let (gen, pad, bits, mac_len) = match part {
             HashPart::First | HashPart::Middle => {
-                if data.len() % t.block_len != 0 {
+                if !data.len().is_multiple_of(t.block_len) {
                     return Err(DeviceError::Unsupported(format!(
                         "a {}-byte long-hash segment (not the last one: whole {}-byte blocks)",
                         data.len(),

@@ -99,35 +99,11 @@ pub(crate) fn ct_eq(a: &[u8], b: &[u8]) -> bool {
 }
 
 impl<C: BlockEncrypt + BlockSizeUser<BlockSize = U16> + Send> AeadEngine for Ccm<C> {
-    fn seal(
-        &mut self,
-        nonce: &[u8],
-        aad: &[u8],
-        input: &[u8],
-        output: &mut [u8],
-        tag: &mut [u8],
-    ) -> Result<()> {
-        output.copy_from_slice(input);
-        self.seal_in_place(nonce, aad, output, tag)
-    }
-
     fn seal_in_place(&mut self, nonce: &[u8], aad: &[u8], buf: &mut [u8], tag: &mut [u8]) -> Result<()> {
         let t = self.mac(nonce, aad, buf);
         self.ctr(nonce, buf);
         tag.copy_from_slice(&self.tag_from(nonce, &t)[..self.tag_len]);
         Ok(())
-    }
-
-    fn open(
-        &mut self,
-        nonce: &[u8],
-        aad: &[u8],
-        input: &[u8],
-        output: &mut [u8],
-        tag: &[u8],
-    ) -> Result<bool> {
-        output.copy_from_slice(input);
-        self.open_in_place(nonce, aad, output, tag)
     }
 
     fn open_in_place(&mut self, nonce: &[u8], aad: &[u8], buf: &mut [u8], tag: &[u8]) -> Result<bool> {

@@ -1,22 +1,25 @@
 //! The software path: one file per provider library, and [`select`] which picks the
-//! provider per algorithm (by measurement; the figures are in `select.rs`).
+//! provider per algorithm from a rule table keyed by the running CPU's features (the
+//! figures behind each rule are in `select.rs`; `UADK_ENGINE_<ALG>` overrides it).
 //!
 //! Every engine here is keyed once and reused for many requests; sessions keep a small
 //! pool of them so that `&self` operations can run from many threads.
 
 use crate::error::Result;
 
+mod aws_lc;
 mod ccm;
 pub(crate) mod openssl;
 mod openssl_ffi;
 pub(crate) mod resume;
+mod ring_digest;
 mod ring_gcm;
 mod rustcrypto;
 pub mod select;
 #[cfg(test)]
 mod tests;
 
-pub use select::Provider;
+pub use select::{Choice, Provider};
 
 /// A keyed cipher context bound to one direction.
 pub(crate) trait CipherEngine: Send {
@@ -40,7 +43,8 @@ pub(crate) trait DigestEngine: Send + Sync {
 
 /// A keyed AEAD with a fixed tag length.
 pub(crate) trait AeadEngine: Send {
-    /// Encrypts `input` into `output` (same length) and writes the tag.
+    /// Encrypts `input` into `output` (same length) and writes the tag. By default: copy,
+    /// then [`AeadEngine::seal_in_place`].
     fn seal(
         &mut self,
         nonce: &[u8],
@@ -48,13 +52,26 @@ pub(crate) trait AeadEngine: Send {
         input: &[u8],
         output: &mut [u8],
         tag: &mut [u8],
-    ) -> Result<()>;
+    ) -> Result<()> {
+        output.copy_from_slice(input);
+        self.seal_in_place(nonce, aad, output, tag)
+    }
     /// Encrypts in place and writes the tag.
     fn seal_in_place(&mut self, nonce: &[u8], aad: &[u8], buf: &mut [u8], tag: &mut [u8]) -> Result<()>;
     /// Decrypts into `output` and verifies `tag`; `Ok(false)` on mismatch, with `output`
-    /// in an unspecified state that the caller must wipe.
-    fn open(&mut self, nonce: &[u8], aad: &[u8], input: &[u8], output: &mut [u8], tag: &[u8])
-        -> Result<bool>;
+    /// in an unspecified state that the caller must wipe. By default: copy, then
+    /// [`AeadEngine::open_in_place`].
+    fn open(
+        &mut self,
+        nonce: &[u8],
+        aad: &[u8],
+        input: &[u8],
+        output: &mut [u8],
+        tag: &[u8],
+    ) -> Result<bool> {
+        output.copy_from_slice(input);
+        self.open_in_place(nonce, aad, output, tag)
+    }
     /// Decrypts in place; same contract as [`AeadEngine::open`].
     fn open_in_place(&mut self, nonce: &[u8], aad: &[u8], buf: &mut [u8], tag: &[u8]) -> Result<bool>;
 }

@@ -1,9 +1,22 @@
 //! OpenSSL (the system libcrypto through the `openssl` crate): AES ECB/CBC/CTR/XTS, SM4
 //! ECB/CBC/CTR, SHA-1/2, MD5, SM3, AES-CCM, and AES-GCM with truncated tags.
+//!
+//! Every cipher and digest is fetched explicitly from OpenSSL's `default` provider in the
+//! default library context (`EVP_CIPHER_fetch`/`EVP_MD_fetch` with `provider=default`),
+//! once per process, never implicitly (`EVP_aes_128_cbc()` and friends). An implicit fetch
+//! obeys the configuration's default properties: under an `openssl.cnf` that prefers our
+//! own OpenSSL provider (`default_properties = ?provider=uadk_provider`), it would select
+//! that provider, which runs on these very engines, and recurse. The explicit query also
+//! keeps an application's other providers out of the way. The fetched objects are the
+//! implementations the implicit path finds in a default configuration.
+
+use std::sync::OnceLock;
 
 use openssl::cipher::{Cipher, CipherRef};
 use openssl::cipher_ctx::CipherCtx;
 use openssl::hash::{Hasher, MessageDigest};
+use openssl::md::{Md, MdRef};
+use openssl::provider::Provider;
 use zeroize::Zeroizing;
 
 use super::openssl_ffi::{self, MAX_UPDATE};
@@ -12,33 +25,96 @@ use crate::alg::{AeadAlg, AeadMode, BlockCipher, CipherAlg, CipherMode, DigestAl
 use crate::device::Direction;
 use crate::error::{Error, Result};
 
+/// The property query of every fetch: OpenSSL's own implementations only.
+const DEFAULT_PROVIDER: &str = "provider=default";
+
+/// The `default` provider, loaded into the default library context by us when an
+/// `openssl.cnf` activated other providers only (kept loaded for the process).
+static LOADED_DEFAULT: OnceLock<Option<Provider>> = OnceLock::new();
+
+/// Runs `fetch`; if it fails because no `default` provider is active, loads it once and
+/// retries. `None` when OpenSSL does not have the algorithm.
+fn fetch_default<T>(fetch: impl Fn() -> std::result::Result<T, openssl::error::ErrorStack>) -> Option<T> {
+    if let Ok(t) = fetch() {
+        return Some(t);
+    }
+    LOADED_DEFAULT.get_or_init(|| Provider::try_load(None, "default", true).ok());
+    let r = fetch().ok();
+    // Leave no stale error behind for the application (OpenSSL queues one per failed fetch).
+    let _ = openssl::error::ErrorStack::get();
+    r
+}
+
+/// The fetched cipher in `slot`, fetching it under `name` on first use.
+fn fetched_cipher(slot: &'static OnceLock<Option<Cipher>>, name: &str) -> Option<&'static CipherRef> {
+    slot.get_or_init(|| fetch_default(|| Cipher::fetch(None, name, Some(DEFAULT_PROVIDER))))
+        .as_deref()
+}
+
+/// One cache slot per OpenSSL cipher we use, fetched on first use.
+macro_rules! fetched {
+    ($name:literal) => {{
+        static SLOT: OnceLock<Option<Cipher>> = OnceLock::new();
+        fetched_cipher(&SLOT, $name)
+    }};
+}
+
 /// The OpenSSL cipher for `alg`, if the system OpenSSL (3.0) has it.
 pub(crate) fn cipher_ref(alg: CipherAlg) -> Option<&'static CipherRef> {
     use BlockCipher::*;
     use CipherMode::*;
-    Some(match (alg.block, alg.mode) {
-        (Aes128, Ecb) => Cipher::aes_128_ecb(),
-        (Aes192, Ecb) => Cipher::aes_192_ecb(),
-        (Aes256, Ecb) => Cipher::aes_256_ecb(),
-        (Aes128, Cbc) => Cipher::aes_128_cbc(),
-        (Aes192, Cbc) => Cipher::aes_192_cbc(),
-        (Aes256, Cbc) => Cipher::aes_256_cbc(),
-        (Aes128, Ctr) => Cipher::aes_128_ctr(),
-        (Aes192, Ctr) => Cipher::aes_192_ctr(),
-        (Aes256, Ctr) => Cipher::aes_256_ctr(),
-        (Aes128, Xts) => Cipher::aes_128_xts(),
-        (Aes256, Xts) => Cipher::aes_256_xts(),
-        (Sm4, Ecb) => Cipher::sm4_ecb(),
-        (Sm4, Cbc) => Cipher::sm4_cbc(),
-        (Sm4, Ctr) => Cipher::sm4_ctr(),
+    match (alg.block, alg.mode) {
+        (Aes128, Ecb) => fetched!("AES-128-ECB"),
+        (Aes192, Ecb) => fetched!("AES-192-ECB"),
+        (Aes256, Ecb) => fetched!("AES-256-ECB"),
+        (Aes128, Cbc) => fetched!("AES-128-CBC"),
+        (Aes192, Cbc) => fetched!("AES-192-CBC"),
+        (Aes256, Cbc) => fetched!("AES-256-CBC"),
+        (Aes128, Ctr) => fetched!("AES-128-CTR"),
+        (Aes192, Ctr) => fetched!("AES-192-CTR"),
+        (Aes256, Ctr) => fetched!("AES-256-CTR"),
+        (Aes128, Xts) => fetched!("AES-128-XTS"),
+        (Aes256, Xts) => fetched!("AES-256-XTS"),
+        (Sm4, Ecb) => fetched!("SM4-ECB"),
+        (Sm4, Cbc) => fetched!("SM4-CBC"),
+        (Sm4, Ctr) => fetched!("SM4-CTR"),
         // OpenSSL 3.0 has no AES-192-XTS and no SM4-XTS (SM4-XTS arrived in 3.2).
-        (Aes192, Xts) | (Sm4, Xts) => return None,
-    })
+        (Aes192, Xts) | (Sm4, Xts) => None,
+    }
 }
 
-/// The OpenSSL digest for `alg`.
+/// One fetched digest per algorithm, fetched on first use (`None`: not in this OpenSSL).
+fn fetched_md(alg: DigestAlg) -> Option<&'static MdRef> {
+    static SLOTS: [OnceLock<Option<Md>>; 7] = [const { OnceLock::new() }; 7];
+    let (i, name) = match alg {
+        DigestAlg::Sha1 => (0, "SHA1"),
+        DigestAlg::Sha224 => (1, "SHA2-224"),
+        DigestAlg::Sha256 => (2, "SHA2-256"),
+        DigestAlg::Sha384 => (3, "SHA2-384"),
+        DigestAlg::Sha512 => (4, "SHA2-512"),
+        DigestAlg::Sm3 => (5, "SM3"),
+        DigestAlg::Md5 => (6, "MD5"),
+    };
+    SLOTS[i]
+        .get_or_init(|| fetch_default(|| Md::fetch(None, name, Some(DEFAULT_PROVIDER))))
+        .as_deref()
+}
+
+/// The OpenSSL digest for `alg`, fetched from the default provider.
+///
+/// # Errors
+/// The system OpenSSL lacks the digest (a build without SM3, or no `default` provider).
+pub(crate) fn fetched_digest(alg: DigestAlg) -> Result<MessageDigest> {
+    fetched_md(alg)
+        .map(openssl_ffi::message_digest)
+        .ok_or_else(|| Error::provider(alg.name(), "not in this OpenSSL's default provider"))
+}
+
+/// The OpenSSL digest for `alg`, for the benchmark's OpenSSL peer: the fetched one, or
+/// OpenSSL's built-in table when the fetch failed (the peer then reports that failure
+/// itself).
 pub(crate) fn message_digest(alg: DigestAlg) -> MessageDigest {
-    match alg {
+    fetched_digest(alg).unwrap_or_else(|_| match alg {
         DigestAlg::Sha1 => MessageDigest::sha1(),
         DigestAlg::Sha224 => MessageDigest::sha224(),
         DigestAlg::Sha256 => MessageDigest::sha256(),
@@ -46,7 +122,7 @@ pub(crate) fn message_digest(alg: DigestAlg) -> MessageDigest {
         DigestAlg::Sha512 => MessageDigest::sha512(),
         DigestAlg::Sm3 => MessageDigest::sm3(),
         DigestAlg::Md5 => MessageDigest::md5(),
-    }
+    })
 }
 
 /// A keyed `EVP_CIPHER_CTX` for one direction, padding off.
@@ -109,7 +185,7 @@ pub(crate) struct OsslDigest {
 
 impl OsslDigest {
     pub(crate) fn new(alg: DigestAlg) -> Result<OsslDigest> {
-        let hasher = Hasher::new(message_digest(alg)).map_err(|e| Error::provider(alg.name(), e))?;
+        let hasher = Hasher::new(fetched_digest(alg)?).map_err(|e| Error::provider(alg.name(), e))?;
         Ok(OsslDigest { hasher, alg })
     }
 }
@@ -146,19 +222,48 @@ pub(crate) struct OsslAead {
     tag_len: usize,
 }
 
+/// An [`OsslAead`] made on first use, for engines that compute only full 16-byte tags
+/// (ring, aws-lc-rs): they seal a shorter tag by truncation but must open one through
+/// OpenSSL. Keeps a copy of the key (wiped on drop) until then.
+pub(crate) struct ShortTagOpener {
+    alg: AeadAlg,
+    key: Zeroizing<Vec<u8>>,
+    tag_len: usize,
+    ctx: Option<OsslAead>,
+}
+
+impl ShortTagOpener {
+    pub(crate) fn new(alg: AeadAlg, key: &[u8], tag_len: usize) -> ShortTagOpener {
+        ShortTagOpener {
+            alg,
+            key: Zeroizing::new(key.to_vec()),
+            tag_len,
+            ctx: None,
+        }
+    }
+
+    /// The OpenSSL context, created on the first call.
+    pub(crate) fn get(&mut self) -> Result<&mut OsslAead> {
+        if self.ctx.is_none() {
+            self.ctx = Some(OsslAead::new(self.alg, &self.key, self.tag_len)?);
+        }
+        Ok(self.ctx.as_mut().expect("set just above"))
+    }
+}
+
 fn aead_cipher(alg: AeadAlg) -> Option<&'static CipherRef> {
     use AeadMode::*;
     use BlockCipher::*;
-    Some(match (alg.block, alg.mode) {
-        (Aes128, Gcm) => Cipher::aes_128_gcm(),
-        (Aes192, Gcm) => Cipher::aes_192_gcm(),
-        (Aes256, Gcm) => Cipher::aes_256_gcm(),
-        (Aes128, Ccm) => Cipher::aes_128_ccm(),
-        (Aes192, Ccm) => Cipher::aes_192_ccm(),
-        (Aes256, Ccm) => Cipher::aes_256_ccm(),
+    match (alg.block, alg.mode) {
+        (Aes128, Gcm) => fetched!("AES-128-GCM"),
+        (Aes192, Gcm) => fetched!("AES-192-GCM"),
+        (Aes256, Gcm) => fetched!("AES-256-GCM"),
+        (Aes128, Ccm) => fetched!("AES-128-CCM"),
+        (Aes192, Ccm) => fetched!("AES-192-CCM"),
+        (Aes256, Ccm) => fetched!("AES-256-CCM"),
         // Not in OpenSSL 3.0.
-        (Sm4, _) => return None,
-    })
+        (Sm4, _) => None,
+    }
 }
 
 impl OsslAead {

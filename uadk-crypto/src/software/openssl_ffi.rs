@@ -1,4 +1,5 @@
-//! The only `unsafe` in the crate: exact-length and in-place `EVP_CipherUpdate`.
+//! The only `unsafe` in the crate: exact-length and in-place `EVP_CipherUpdate`, and the
+//! `MessageDigest` handle of an explicitly fetched digest.
 //!
 //! The `openssl` crate's safe `cipher_update` demands an output one block longer than the
 //! input (it cannot know padding is off and no partial block is buffered), which would
@@ -69,4 +70,13 @@ fn check(rc: libc::c_int, outlen: libc::c_int, want: usize) -> Result<(), ErrorS
     // The precondition makes this exact; anything else is an OpenSSL contract change.
     assert_eq!(outlen as usize, want, "EVP_CipherUpdate wrote a different length");
     Ok(())
+}
+
+/// The `MessageDigest` handle of a fetched digest, for `openssl::hash::Hasher` (which
+/// takes only that type; the `openssl` crate has no safe conversion from `MdRef`).
+pub(crate) fn message_digest(md: &'static openssl::md::MdRef) -> openssl::hash::MessageDigest {
+    // SAFETY: `md` is a valid EVP_MD fetched by `EVP_MD_fetch` and owned by a process-wide
+    // static that is never dropped, so the pointer stays valid for every `Hasher` made
+    // from it (`Hasher` only passes it to EVP_DigestInit_ex, which takes its own reference).
+    unsafe { openssl::hash::MessageDigest::from_ptr(md.as_ptr()) }
 }

@@ -59,7 +59,7 @@ pub(crate) fn resume(alg: DigestAlg, state: &[u8], absorbed: u64) -> Result<Box<
         total: absorbed as u128,
         buf: Vec::with_capacity(128),
     };
-    if absorbed % alg.block_len() as u64 != 0 {
+    if !absorbed.is_multiple_of(alg.block_len() as u64) {
         return Err(Error::provider(name, "a device state after a partial block"));
     }
     if matches!(alg, DigestAlg::Sha384 | DigestAlg::Sha512) {

@@ -1,14 +1,15 @@
 //! ring: AES-128-GCM and AES-256-GCM. ring 0.17.14 carries BoringSSL's VAES + VPCLMULQDQ
-//! AVX2 GCM kernel, the only one among the candidates that this machine's CPU (AMD EPYC
-//! with VAES but without AVX-512) can run; aws-lc-rs ships only the AVX-512 variant and so
-//! falls back to the same AES-NI code as OpenSSL 3.0 (see `select.rs` for the figures).
+//! AVX2 GCM kernel, the only one among the candidates that a CPU with VAES but without
+//! AVX-512 (AMD Zen 3) can run; aws-lc-rs ships only the AVX-512 variant and there falls
+//! back to the same AES-NI code as OpenSSL 3.0 (see `select.rs` for the figures).
 //!
 //! ring works in place and always computes 16-byte tags: out-of-place requests copy
-//! first, shorter tags are sealed by truncation and opened through OpenSSL.
+//! first, shorter tags are sealed by truncation and opened through OpenSSL
+//! ([`ShortTagOpener`]).
 
 use ring::aead::{Aad, LessSafeKey, Nonce, Tag, UnboundKey, AES_128_GCM, AES_256_GCM};
 
-use super::openssl::OsslAead;
+use super::openssl::ShortTagOpener;
 use super::AeadEngine;
 use crate::alg::{AeadAlg, BlockCipher};
 use crate::error::{Error, Result};
@@ -16,10 +17,7 @@ use crate::error::{Error, Result};
 pub(crate) struct RingGcm {
     key: LessSafeKey,
     alg: AeadAlg,
-    tag_len: usize,
-    /// For opening truncated tags, created on first use.
-    short_tag: Option<OsslAead>,
-    raw_key: zeroize::Zeroizing<Vec<u8>>,
+    short_tag: ShortTagOpener,
 }
 
 /// Whether ring has `alg` (AES-192 is missing from ring).
@@ -38,37 +36,16 @@ impl RingGcm {
         Ok(RingGcm {
             key: LessSafeKey::new(unbound),
             alg,
-            tag_len,
-            short_tag: None,
-            raw_key: zeroize::Zeroizing::new(key.to_vec()),
+            short_tag: ShortTagOpener::new(alg, key, tag_len),
         })
     }
 
     fn nonce(&self, nonce: &[u8]) -> Result<Nonce> {
         Nonce::try_assume_unique_for_key(nonce).map_err(|e| Error::provider(self.alg.name(), e))
     }
-
-    fn ossl(&mut self) -> Result<&mut OsslAead> {
-        if self.short_tag.is_none() {
-            self.short_tag = Some(OsslAead::new(self.alg, &self.raw_key, self.tag_len)?);
-        }
-        Ok(self.short_tag.as_mut().expect("set just above"))
-    }
 }
 
 impl AeadEngine for RingGcm {
-    fn seal(
-        &mut self,
-        nonce: &[u8],
-        aad: &[u8],
-        input: &[u8],
-        output: &mut [u8],
-        tag: &mut [u8],
-    ) -> Result<()> {
-        output.copy_from_slice(input);
-        self.seal_in_place(nonce, aad, output, tag)
-    }
-
     fn seal_in_place(&mut self, nonce: &[u8], aad: &[u8], buf: &mut [u8], tag: &mut [u8]) -> Result<()> {
         let full = self
             .key
@@ -78,24 +55,9 @@ impl AeadEngine for RingGcm {
         Ok(())
     }
 
-    fn open(
-        &mut self,
-        nonce: &[u8],
-        aad: &[u8],
-        input: &[u8],
-        output: &mut [u8],
-        tag: &[u8],
-    ) -> Result<bool> {
-        if tag.len() != 16 {
-            return self.ossl()?.open(nonce, aad, input, output, tag);
-        }
-        output.copy_from_slice(input);
-        self.open_in_place(nonce, aad, output, tag)
-    }
-
     fn open_in_place(&mut self, nonce: &[u8], aad: &[u8], buf: &mut [u8], tag: &[u8]) -> Result<bool> {
         if tag.len() != 16 {
-            return self.ossl()?.open_in_place(nonce, aad, buf, tag);
+            return self.short_tag.get()?.open_in_place(nonce, aad, buf, tag);
         }
         let n = self.nonce(nonce)?;
         let tag: [u8; 16] = tag.try_into().expect("length checked above");

@@ -84,7 +84,7 @@ where
     }
 }
 
-/// A RustCrypto hash (`sm3::Sm3`, `sha2::Sha256`, `sha2::Sha224`).
+/// A RustCrypto hash (`sm3::Sm3`, `sha1::Sha1`, `sha2::Sha*`).
 #[derive(Clone, Default)]
 pub(crate) struct RcDigest<D>(D);
 
@@ -94,6 +94,12 @@ pub(crate) type RcSm3 = RcDigest<sm3::Sm3>;
 pub(crate) type RcSha256 = RcDigest<sha2::Sha256>;
 /// SHA-224 from the `sha2` crate (the SHA-256 compression function).
 pub(crate) type RcSha224 = RcDigest<sha2::Sha224>;
+/// SHA-384 from the `sha2` crate.
+pub(crate) type RcSha384 = RcDigest<sha2::Sha384>;
+/// SHA-512 from the `sha2` crate.
+pub(crate) type RcSha512 = RcDigest<sha2::Sha512>;
+/// SHA-1 from the `sha1` crate (SHA-NI when the CPU has it).
+pub(crate) type RcSha1 = RcDigest<sha1::Sha1>;
 
 impl<D> DigestEngine for RcDigest<D>
 where
@@ -121,18 +127,6 @@ impl<T: aes_gcm::TagSize + Send> AeadEngine for RcGcm<T>
 where
     AesGcm<Sm4, U12, T>: Send,
 {
-    fn seal(
-        &mut self,
-        nonce: &[u8],
-        aad: &[u8],
-        input: &[u8],
-        output: &mut [u8],
-        tag: &mut [u8],
-    ) -> Result<()> {
-        output.copy_from_slice(input);
-        self.seal_in_place(nonce, aad, output, tag)
-    }
-
     fn seal_in_place(&mut self, nonce: &[u8], aad: &[u8], buf: &mut [u8], tag: &mut [u8]) -> Result<()> {
         let t = self
             .0
@@ -140,18 +134,6 @@ where
             .map_err(|e| Error::provider("sm4-gcm", e))?;
         tag.copy_from_slice(&t);
         Ok(())
-    }
-
-    fn open(
-        &mut self,
-        nonce: &[u8],
-        aad: &[u8],
-        input: &[u8],
-        output: &mut [u8],
-        tag: &[u8],
-    ) -> Result<bool> {
-        output.copy_from_slice(input);
-        self.open_in_place(nonce, aad, output, tag)
     }
 
     fn open_in_place(&mut self, nonce: &[u8], aad: &[u8], buf: &mut [u8], tag: &[u8]) -> Result<bool> {
