@@ -104,6 +104,15 @@ pub enum Error {
         /// Its message or code.
         detail: String,
     },
+    /// A software library the request needs is not installed (or was disabled); only when
+    /// it is forced ([`crate::Config::library`]): the measured choice skips absent libraries.
+    #[error("{library} is not available: {reason}; or leave Config::library unset to use the next fastest library")]
+    Unavailable {
+        /// Library name.
+        library: &'static str,
+        /// Why, and the package that adds it.
+        reason: String,
+    },
     /// An I/O error from the reader or writer wrapped by the adapters.
     #[error("I/O error: {0}")]
     Io(#[from] std::io::Error),

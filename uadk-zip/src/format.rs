@@ -258,7 +258,7 @@ pub(crate) fn check_zlib_header(h: [u8; 2]) -> Result<()> {
     if h[0] >> 4 > 7 {
         return Err(Error::corrupt(f, "window size larger than 32 KiB"));
     }
-    if u16::from_be_bytes(h) % 31 != 0 {
+    if !u16::from_be_bytes(h).is_multiple_of(31) {
         return Err(Error::corrupt(
             f,
             "header check bits are wrong (not a zlib stream)",
@@ -374,6 +374,29 @@ pub(crate) fn header(format: Format, level: u32, gzip: &GzipHeader) -> Result<Ve
     })
 }
 
+/// A gzip header like [`GzipHeader::encode`] with an FEXTRA field holding `extra` (the
+/// subfields, XLEN excluded; at most 65535 bytes).
+pub(crate) fn gzip_header_with_extra(gzip: &GzipHeader, level: u32, extra: &[u8]) -> Result<Vec<u8>> {
+    let xlen = u16::try_from(extra.len())
+        .map_err(|_| Error::InvalidHeader(format!("extra field of {} bytes (at most 65535)", extra.len())))?;
+    let mut h = gzip.encode(level)?;
+    h[3] |= FEXTRA;
+    let mut x = xlen.to_le_bytes().to_vec();
+    x.extend_from_slice(extra);
+    h.splice(10..10, x);
+    Ok(h)
+}
+
+/// The FEXTRA field (XLEN excluded) of the gzip header at the start of `buf`, when it has
+/// one; `buf` must hold a header [`GzipHeader::parse`] accepted.
+pub(crate) fn gzip_extra(buf: &[u8]) -> Option<&[u8]> {
+    if buf.len() < 12 || buf[3] & FEXTRA == 0 {
+        return None;
+    }
+    let xlen = u16::from_le_bytes([buf[10], buf[11]]) as usize;
+    buf.get(12..12 + xlen)
+}
+
 /// Trailer bytes for a stream with checksum `check` over `len` uncompressed bytes.
 pub(crate) fn trailer(format: Format, check: u32, len: u64) -> Vec<u8> {
     match format {
@@ -476,6 +499,22 @@ mod tests {
         let mut long = b"\x1f\x8b\x08\x08\0\0\0\0\0\x03".to_vec();
         long.resize(10 + MAX_GZIP_FIELD + 2, b'a');
         assert!(GzipHeader::parse(&long).is_err());
+    }
+
+    #[test]
+    fn gzip_extra_field_is_written_and_found_and_readers_skip_it() {
+        let h = GzipHeader {
+            name: Some(b"x.txt".to_vec()),
+            mtime: 5,
+            os: 3,
+            ..Default::default()
+        };
+        let bytes = gzip_header_with_extra(&h, 6, b"UZ\x02\x00ab").unwrap();
+        let (back, n) = GzipHeader::parse(&bytes).unwrap().unwrap();
+        assert_eq!((back, n), (h, bytes.len()));
+        assert_eq!(gzip_extra(&bytes), Some(&b"UZ\x02\x00ab"[..]));
+        assert_eq!(gzip_extra(&GzipHeader::default().encode(6).unwrap()), None);
+        assert!(gzip_header_with_extra(&GzipHeader::default(), 6, &vec![0; 70_000]).is_err());
     }
 
     #[test]

@@ -148,6 +148,11 @@ impl<W: Write> Drop for Encoder<W> {
 /// Decompresses from `R` (all gzip members; errors on truncation, corruption and trailing
 /// data).
 ///
+/// With a decompressor from a session whose [`crate::Config::threads`] is above 1, members
+/// that carry a block index ([`crate::index`]) decode on that many threads, at most
+/// `threads + 1` blocks in memory at once ([`Decompressor`] does it; see
+/// [`Decompressor::with_index`] for an index at the end of a file).
+///
 /// ```
 /// use std::io::Read;
 /// use uadk_zip::{compress, Decoder, Decompressor, Format};

@@ -19,10 +19,18 @@
 //!   [`register_device`]: no public API changes.
 //! * Software engines are chosen **per operation by measurement** ([`software::choose`]):
 //!   ISA-L igzip for levels 1–3, libdeflate for whole buffers at 4–9 and for one-shot
-//!   inflate, zlib-rs for streaming at 0 and 4–9, ISA-L for streaming inflate. The system
-//!   zlib is linked as the reference peer ([`software::Library::Zlib`]).
+//!   inflate, zlib-rs for streaming at 0 and 4–9, ISA-L for streaming inflate. ISA-L is
+//!   loaded at run time (`libisal.so.2`, Debian `libisal2`); without it (or with
+//!   `UADK_NO_ISAL=1`) the table takes the next fastest library and the reason says so
+//!   ([`software::isal_status`]). The system zlib is the reference peer
+//!   ([`software::Library::Zlib`]).
+//! * An empty input is not a ZIP request (it carries at least one byte): it is compressed
+//!   in software under every backend, `Device` included, with a reason that says so.
 //! * Large one-shot inputs (≥ [`Config::parallel_threshold`]) are compressed in blocks on
-//!   several threads ([`parallel`]) and joined into one stream with combined checksums.
+//!   several threads ([`parallel`]) and joined into one stream with combined checksums,
+//!   carrying a block [`index`] that every other reader ignores. Decompression of such a
+//!   stream (with [`Config::threads`] > 1) decodes its blocks in parallel again, each
+//!   checked against the index's checksums and the whole against the trailer.
 //! * Decompression guards against bad input: corrupt, truncated, trailing-garbage, wrong
 //!   checksums and empty input are errors, and output is capped by [`Config::max_output`].
 //!   Nothing panics and memory stays bounded.
@@ -48,12 +56,16 @@ pub mod batch;
 pub mod device;
 pub mod error;
 pub mod format;
+pub mod index;
 pub mod io;
 mod oneshot;
 pub mod parallel;
+mod parallel_decompress;
 mod session;
 pub mod software;
+pub mod speculative_inflate;
 pub mod stream;
+mod stream_index;
 
 pub use backend::{
     devices, register_device, unregister_device, Backend, CounterSnapshot, Counters, DeviceEngine, Direction,

@@ -5,6 +5,7 @@
 use crate::backend::{DeviceEngine, Direction, DmaSetup, Engine, Report};
 use crate::error::{Error, Result};
 use crate::format::{checksum, header, trailer, verify_trailer, Format, GzipHeader};
+use crate::parallel_decompress::Output;
 use crate::session::Inner;
 use crate::software::{self, libdeflate, Library, Mode};
 use crate::stream::{drive_to_vec, Decompressor, Flush};
@@ -24,11 +25,24 @@ fn report(engine: Engine, reason: String, fell_back: bool, threads: usize, u: us
     }
 }
 
+/// Why an empty input never goes to a device: a ZIP request carries at least one input
+/// byte; the empty stream is written in software under every backend.
+pub(crate) const EMPTY_INPUT: &str = "0-byte input: not expressible as a ZIP request";
+
 pub(crate) fn compress(inner: &Inner, input: &[u8]) -> Result<(Vec<u8>, Report)> {
     inner.comp.usable()?;
     let cfg = &inner.cfg;
     let mut prefix = String::new();
     let mut fell_back = false;
+    if input.is_empty() && inner.comp.device.is_some() {
+        let (v, mut r) = compress_software(inner, input, prefix, fell_back)?;
+        let why = match cfg.library {
+            Some(_) => "library forced by the configuration",
+            None => software::choose(Direction::Compress, cfg.level, Mode::OneShot).1,
+        };
+        r.reason = format!("{EMPTY_INPUT}, completed in software; {why}");
+        return Ok((v, r));
+    }
     if let Some(dev) = &inner.comp.device {
         // Large inputs: parallel blocks over every device queue (one stream, see
         // device::blocks); fewer than two queues, or a failure, → one device stream below.
@@ -104,12 +118,8 @@ pub(crate) fn compress_software(
     } else {
         (cfg.level, reason)
     };
-    software::compress_whole(lib, lib_level, input, &mut out)?;
-    out.extend_from_slice(&trailer(
-        cfg.format,
-        checksum(cfg.format, input),
-        input.len() as u64,
-    ));
+    let sum = software::compress_whole(lib, lib_level, cfg.format, input, &mut out)?;
+    out.extend_from_slice(&trailer(cfg.format, sum, input.len() as u64));
     let n = out.len();
     Ok((
         out,
@@ -141,7 +151,16 @@ pub(crate) fn decompress(inner: &Inner, input: &[u8]) -> Result<(Vec<u8>, Report
     let mut prefix = String::new();
     let mut fell_back = false;
     if let Some(dev) = &inner.decomp.device {
-        let mut d = Decompressor::new(cfg.format, Library::Isal, cfg.max_output, String::new(), None)
+        // Streams with a block index: every group at once over the device queues.
+        if cfg.threads > 1 {
+            match crate::parallel_decompress::device(cfg, input) {
+                Ok(Some(r)) => return Ok(r),
+                Ok(None) => {}
+                Err(e) => log::info!("indexed device decode not used ({e}); one device stream"),
+            }
+        }
+        let sw = software::choose(Direction::Decompress, 0, Mode::Stream).0;
+        let mut d = Decompressor::new(cfg.format, sw, cfg.max_output, String::new(), None)
             .with_device(dev.clone(), false)
             .with_dma(inner.dma());
         let mut out = Vec::new();
@@ -185,8 +204,22 @@ pub(crate) fn decompress_software(
         Some(l) => (l, "library forced by the configuration"),
         None => software::choose(Direction::Decompress, 0, Mode::OneShot),
     };
-    let reason = format!("{prefix}{}; {why}", inner.decomp.reason);
+    let mut reason = format!("{prefix}{}; {why}", inner.decomp.reason);
     if lib == Library::Libdeflate {
+        // Streams with a block index decode on every thread (crate::parallel_decompress).
+        let mut out = Vec::new();
+        let whole = Output::Vec(&mut out, cfg.max_output);
+        if let Some(d) = crate::parallel_decompress::oneshot(cfg, input, whole, &mut reason)? {
+            let r = report(
+                Engine::Software(lib),
+                reason,
+                fell_back,
+                d.threads,
+                d.produced,
+                input.len(),
+            );
+            return Ok((out, r));
+        }
         if let Some(out) = libdeflate_whole(cfg.format, input, cfg.max_output)? {
             let n = out.len();
             return Ok((
@@ -196,7 +229,7 @@ pub(crate) fn decompress_software(
         }
     }
     let stream_lib = if lib == Library::Libdeflate {
-        Library::Isal
+        software::choose(Direction::Decompress, 0, Mode::Stream).0
     } else {
         lib
     };
@@ -315,6 +348,19 @@ pub(crate) fn decompress_into(inner: &Inner, input: &[u8], out: &mut [u8]) -> Re
         let cap = out
             .len()
             .min(usize::try_from(cfg.max_output).unwrap_or(usize::MAX));
+        let mut reason = inner.decomp.reason.clone();
+        let slice = Output::Slice(&mut out[..cap]);
+        if let Some(d) = crate::parallel_decompress::oneshot(cfg, input, slice, &mut reason)? {
+            let r = report(
+                Engine::Software(lib),
+                reason,
+                false,
+                d.threads,
+                d.produced,
+                input.len(),
+            );
+            return Ok((d.produced, r));
+        }
         if let Some(n) = libdeflate_members(cfg.format, input, Sink::Slice(&mut out[..cap]))? {
             let r = report(
                 Engine::Software(lib),
@@ -329,7 +375,7 @@ pub(crate) fn decompress_into(inner: &Inner, input: &[u8], out: &mut [u8]) -> Re
         // Too small: the streaming path below counts the exact size needed.
     }
     let stream_lib = if lib == Library::Libdeflate {
-        Library::Isal
+        software::choose(Direction::Decompress, 0, Mode::Stream).0
     } else {
         lib
     };

@@ -1,6 +1,9 @@
 //! Parallel one-shot compression: the input is cut into blocks compressed concurrently, each
 //! ending on a flush boundary (the last one final), then joined into ONE standard stream with
-//! the per-block checksums combined. Decompression of the result is ordinary.
+//! the per-block checksums combined. Any inflater decodes the result as it is; with
+//! [`Config::index`] (the default) the stream also carries a block index
+//! ([`crate::index`]: where each block starts, its length and checksum), which lets
+//! `parallel_decompress.rs` decode the blocks in parallel again.
 //!
 //! ISA-L (levels 1..=3) and zlib-rs end a block with a sync flush. libdeflate (levels 4..=9)
 //! cannot flush: each of its blocks is a complete stream whose final block is then made
@@ -10,7 +13,8 @@
 //! ([`libdeflate_blocks`]).
 
 use crate::error::{Error, Result};
-use crate::format::{checksum, combine, header, trailer};
+use crate::format::{gzip_header_with_extra, header, trailer, Format};
+use crate::index::{self, CheckKind, Entry, Index};
 use crate::session::Config;
 use crate::software::{self, Library};
 use parking_lot::Mutex;
@@ -39,7 +43,7 @@ const WALK_SHARE: f64 = 0.11;
 
 /// Block lengths for libdeflate blocks on `threads` threads. Every block but the last is
 /// walked after compression, so blocks are few (one per thread, more only above
-/// [`MAX_BLOCK`]) and the last one is larger by [`WALK_SHARE`], so that all threads finish
+/// [`MAX_BLOCK`]) and the last one is larger by `WALK_SHARE`, so that all threads finish
 /// together while the least input is walked.
 ///
 /// ```
@@ -95,6 +99,10 @@ pub(crate) fn compress(lib: Library, cfg: &Config, input: &[u8], threads: usize)
         rest = r;
     }
     let n = blocks.len().max(1);
+    // Per-block checksums: the format's (CRC-32 also for raw deflate when indexed, where
+    // the index is the only check a reader gets).
+    let kind = CheckKind::for_format(cfg.format);
+    let checked = cfg.format != Format::Deflate || cfg.index;
     let pieces: Vec<Piece> = (0..n).map(|_| Mutex::new(None)).collect();
     let next = AtomicUsize::new(0);
     let work = |_: &crossbeam_utils::thread::Scope<'_>| loop {
@@ -107,7 +115,7 @@ pub(crate) fn compress(lib: Library, cfg: &Config, input: &[u8], threads: usize)
         let dict = &input[start.saturating_sub(DICT)..start];
         let mut out = Vec::new();
         let r = software::compress_piece(lib, level, dict, block, i + 1 == n, &mut out)
-            .map(|()| (out, checksum(cfg.format, block)));
+            .map(|()| (out, if checked { kind.of(block) } else { 0 }));
         *pieces[i].lock() = Some(r);
     };
     let threads = threads.min(n);
@@ -121,27 +129,78 @@ pub(crate) fn compress(lib: Library, cfg: &Config, input: &[u8], threads: usize)
         library: "parallel",
         detail: "a compression thread panicked".into(),
     })?;
-    let mut out = header(cfg.format, cfg.level, &cfg.gzip_header)?;
-    let total: usize = pieces
-        .iter()
-        .map(|p| {
-            p.lock()
-                .as_ref()
-                .map_or(0, |r| r.as_ref().map_or(0, |(v, _)| v.len()))
-        })
-        .sum();
-    out.reserve(total + 8);
-    let mut check = checksum(cfg.format, &[]);
+    let mut parts = Vec::with_capacity(n);
     for (i, p) in pieces.into_iter().enumerate() {
         let (bytes, c) = p.into_inner().ok_or_else(|| Error::Library {
             library: "parallel",
             detail: format!("block {i} was not compressed"),
         })??;
-        out.extend_from_slice(&bytes);
-        let len = blocks.get(i).map_or(0, |b| b.len()) as u64;
-        check = combine(cfg.format, check, c, len);
+        parts.push(Part {
+            bytes,
+            len: blocks.get(i).map_or(0, |b| b.len()) as u64,
+            check: c,
+            // Only zlib-rs blocks start from the previous block's last 32 KiB.
+            needs_window: i > 0 && !matches!(lib, Library::Isal | Library::Libdeflate),
+        });
     }
-    out.extend_from_slice(&trailer(cfg.format, check, input.len() as u64));
+    join(cfg, kind, &parts, input.len() as u64)
+}
+
+/// One compressed block of a parallel stream.
+pub(crate) struct Part {
+    /// Its deflate data (non-final blocks, ending on a byte boundary, unless it is the last).
+    pub bytes: Vec<u8>,
+    /// Uncompressed length.
+    pub len: u64,
+    /// Checksum of its uncompressed bytes ([`CheckKind::for_format`] of the stream).
+    pub check: u32,
+    /// Decoding it needs the 32 KiB of output before it.
+    pub needs_window: bool,
+}
+
+/// Joins `parts` into one stream of `cfg.format` with header and trailer, and with a block
+/// index ([`crate::index`]) when `cfg.index` is set and there are two parts or more.
+pub(crate) fn join(cfg: &Config, kind: CheckKind, parts: &[Part], total_len: u64) -> Result<Vec<u8>> {
+    let mut check = kind.empty();
+    for p in parts {
+        check = kind.combine(check, p.check, p.len);
+    }
+    let (mut out, carrier) = if cfg.index && parts.len() > 1 {
+        let mut idx = Index {
+            kind,
+            last_final: true,
+            entries: parts
+                .iter()
+                .map(|p| Entry {
+                    compressed: p.bytes.len() as u64,
+                    uncompressed: p.len,
+                    check: p.check,
+                    needs_window: p.needs_window,
+                })
+                .collect(),
+        };
+        idx.fit();
+        let record = idx.encode();
+        match cfg.format {
+            Format::Gzip => (
+                gzip_header_with_extra(&cfg.gzip_header, cfg.level, &index::gzip_subfield(&record))?,
+                Vec::new(),
+            ),
+            _ => (
+                header(cfg.format, cfg.level, &cfg.gzip_header)?,
+                index::carrier(&record),
+            ),
+        }
+    } else {
+        (header(cfg.format, cfg.level, &cfg.gzip_header)?, Vec::new())
+    };
+    let total: usize = parts.iter().map(|p| p.bytes.len()).sum();
+    out.reserve(carrier.len() + total + 8);
+    out.extend_from_slice(&carrier);
+    for p in parts {
+        out.extend_from_slice(&p.bytes);
+    }
+    out.extend_from_slice(&trailer(cfg.format, check, total_len));
     Ok(out)
 }
 
@@ -167,6 +226,9 @@ mod tests {
         let input = data(5 * MIN_BLOCK + 12345);
         for format in [Format::Deflate, Format::Zlib, Format::Gzip] {
             for (lib, level) in [(Library::Isal, 1), (Library::ZlibRs, 6), (Library::Libdeflate, 6)] {
+                if !lib.available() {
+                    continue; // ISA-L not installed (or UADK_NO_ISAL=1)
+                }
                 let cfg = Config {
                     format,
                     level,
@@ -221,7 +283,7 @@ mod tests {
         for input in [&b""[..], b"x"] {
             let cfg = Config::default();
             let z = compress(
-                Library::Isal,
+                crate::software::choose_parallel(1),
                 &Config {
                     level: 1,
                     ..cfg.clone()

@@ -112,6 +112,8 @@ pub struct Compressor {
     report: Report,
     fallback: bool,
     counters: Option<Arc<Counters>>,
+    /// Full-flush points recorded for a block index at the end ([`Compressor::with_block_index`]).
+    index_log: Option<crate::stream_index::IndexLog>,
 }
 
 /// Most input kept for a transparent software restart of a device stream.
@@ -153,7 +155,36 @@ impl Compressor {
             finished: false,
             fallback,
             counters,
+            index_log: None,
         })
+    }
+
+    /// Records every full flush ([`Flush::Full`]) and ends the stream with a block index
+    /// ([`crate::index`]) of the pieces between them, so that [`crate::Session::decompress`]
+    /// and [`crate::Decoder`] can decode them in parallel; every other reader sees a plain
+    /// stream. Pieces under 1 MiB are merged with the next. Software engines only: a device
+    /// stream (whose output may be replayed in software) is left as it is.
+    ///
+    /// ```
+    /// use uadk_zip::{Compressor, Flush, Format};
+    /// let mut c = Compressor::software(Format::Zlib, 1)?.with_block_index();
+    /// let mut z = Vec::new();
+    /// for part in 0..3u8 {
+    ///     c.compress_vec(&vec![part; 2 << 20], &mut z, Flush::Full)?;
+    /// }
+    /// c.compress_vec(&[], &mut z, Flush::Finish)?;
+    /// assert_eq!(uadk_zip::index::locate(Format::Zlib, &z).unwrap().index.entries.len(), 3);
+    /// assert_eq!(uadk_zip::decompress(&z, Format::Zlib)?.len(), 6 << 20);
+    /// # Ok::<(), uadk_zip::Error>(())
+    /// ```
+    pub fn with_block_index(mut self) -> Self {
+        if !matches!(self.raw.engine(), Engine::Device(_)) && self.total_in == 0 && self.total_out == 0 {
+            self.index_log = Some(crate::stream_index::IndexLog::new(
+                self.format,
+                self.pending.len(),
+            ));
+        }
+        self
     }
 
     /// A software compressor without a session (software library chosen by level).
@@ -169,16 +200,8 @@ impl Compressor {
         if level > 9 {
             return Err(Error::InvalidLevel(level));
         }
-        let (lib, why) = software::choose(Direction::Compress, level, Mode::Stream);
-        Self::new(
-            software::raw_compressor(lib, level)?,
-            format,
-            level,
-            GzipHeader::default(),
-            why.into(),
-            false,
-            None,
-        )
+        let (raw, why) = software::chosen_compressor(level)?;
+        Self::new(raw, format, level, GzipHeader::default(), why.into(), false, None)
     }
 
     /// Compresses from `input` into `output`; call again with the unconsumed input (and the
@@ -201,18 +224,35 @@ impl Compressor {
             }
             return Err(Error::Finished);
         }
+        if flush == Flush::Finish && input.is_empty() && self.raw_in == 0 && self.total_in == 0 {
+            self.empty_stream_in_software()?;
+        }
         let mut produced = self.drain_pending(output);
         let mut consumed = 0;
         let mut done = false;
         if self.pending_pos == self.pending.len() && !self.finishing {
-            let step = self.raw_step(input, &mut output[produced..], flush)?;
+            // With a block index the data ends with a full flush; the index and an empty
+            // final block follow.
+            let raw_flush = match (&self.index_log, flush) {
+                (Some(_), Flush::Finish) => Flush::Full,
+                _ => flush,
+            };
+            let step = self.raw_step(input, &mut output[produced..], raw_flush)?;
             self.check.update(&input[..step.consumed]);
             self.total_in += step.consumed as u64;
             consumed = step.consumed;
             produced += step.produced;
+            if let Some(log) = self.index_log.as_mut() {
+                log.input(&input[..step.consumed]);
+                if step.done && raw_flush == Flush::Full {
+                    log.boundary(self.total_out + produced as u64);
+                }
+            }
             if step.done && flush == Flush::Finish {
                 self.finishing = true;
-                self.pending = trailer(self.format, self.check.value(), self.total_in);
+                let mut tail = self.index_log.take().map_or_else(Vec::new, |l| l.finish());
+                tail.extend_from_slice(&trailer(self.format, self.check.value(), self.total_in));
+                self.pending = tail;
                 self.pending_pos = 0;
                 produced += self.drain_pending(&mut output[produced..]);
             } else {
@@ -240,6 +280,21 @@ impl Compressor {
         })
     }
 
+    /// A device stream that ends without ever taking input: the empty stream is not a ZIP
+    /// request (it needs at least one input byte), so it is written in software under every
+    /// backend, and the report says so.
+    fn empty_stream_in_software(&mut self) -> Result<()> {
+        if !matches!(self.raw.engine(), Engine::Device(_)) {
+            return Ok(());
+        }
+        let (raw, why) = software::chosen_compressor(self.level)?;
+        self.raw = raw;
+        self.replay = None;
+        self.report.engine = self.raw.engine();
+        self.report.reason = format!("{}, completed in software; {why}", crate::oneshot::EMPTY_INPUT);
+        Ok(())
+    }
+
     fn raw_step(&mut self, input: &[u8], output: &mut [u8], flush: Flush) -> Result<Step> {
         match self.raw.step(input, output, flush) {
             Ok(s) => {
@@ -263,8 +318,7 @@ impl Compressor {
                     return Err(Error::Device(e.to_string()));
                 };
                 // Nothing was emitted yet: restart in software with the input so far.
-                let (lib, _) = software::choose(Direction::Compress, self.level, Mode::Stream);
-                self.raw = software::raw_compressor(lib, self.level)?;
+                self.raw = software::chosen_compressor(self.level)?.0;
                 self.report.engine = self.raw.engine();
                 self.report.fell_back = true;
                 self.report.reason = format!(
@@ -355,7 +409,8 @@ impl Compressor {
     ///
     /// ```
     /// let c = uadk_zip::Compressor::software(uadk_zip::Format::Gzip, 1).unwrap();
-    /// assert_eq!(c.report().engine.to_string(), "software:isa-l");
+    /// // ISA-L when libisal2 is installed, else the next fastest streaming compressor.
+    /// assert!(["software:isa-l", "software:zlib-rs"].contains(&c.report().engine.to_string().as_str()));
     /// ```
     pub fn report(&self) -> &Report {
         &self.report
@@ -412,6 +467,16 @@ pub struct Decompressor {
     fallback: bool,
     member_in: u64,
     member_out: u64,
+    /// Threads for members with a block index (1 = decode them sequentially).
+    threads: usize,
+    /// The member being decoded in parallel from its block index.
+    indexed: Option<Box<crate::parallel_decompress::IndexedMember>>,
+    /// An index found by the caller for the first stream ([`Decompressor::with_index`]).
+    preset: Option<crate::index::Located>,
+    /// The start of this member's deflate data was checked for a leading index carrier.
+    probed: bool,
+    /// Header length of the current gzip member.
+    header_len: Option<usize>,
 }
 
 /// Most header bytes buffered before the header must be complete (extra + name + comment).
@@ -450,6 +515,11 @@ impl Decompressor {
             fallback: false,
             member_in: 0,
             member_out: 0,
+            threads: 1,
+            indexed: None,
+            preset: None,
+            probed: false,
+            header_len: None,
         }
     }
 
@@ -460,6 +530,110 @@ impl Decompressor {
         self.device = Some(device);
         self.fallback = fallback;
         self
+    }
+
+    /// Decodes members that carry a block index ([`crate::index`]: gzip FEXTRA or a
+    /// leading carrier) on `threads` threads ([`crate::parallel_decompress`]).
+    pub(crate) fn with_threads(mut self, threads: usize) -> Self {
+        self.threads = threads.max(1);
+        self
+    }
+
+    /// Decodes the first stream (gzip: member) with `index`, which the caller found, e.g.
+    /// at the end of a file with [`crate::index::locate_in_reader`] (a streaming reader
+    /// cannot see an index at the end before the data). Used only when the decompressor
+    /// has threads to spare (sessions with [`crate::Config::threads`] > 1 and no device);
+    /// every piece is still checked against the index and the stream's trailer.
+    ///
+    /// ```
+    /// use uadk_zip::{Compressor, Config, Flush, Format, Session};
+    /// let mut c = Compressor::software(Format::Gzip, 1)?.with_block_index();
+    /// let mut gz = Vec::new();
+    /// for part in 0..3u8 {
+    ///     c.compress_vec(&vec![part; 2 << 20], &mut gz, Flush::Full)?;
+    /// }
+    /// c.compress_vec(&[], &mut gz, Flush::Finish)?;
+    /// let loc = uadk_zip::index::locate_in_reader(Format::Gzip, &mut std::io::Cursor::new(&gz))?.unwrap();
+    /// let s = Session::new(Config { threads: 2, ..Config::default() })?;
+    /// let mut d = s.decompressor()?.with_index(loc);
+    /// let mut out = Vec::new();
+    /// d.decompress_vec(&gz, &mut out)?;
+    /// d.finish()?;
+    /// assert_eq!(out.len(), 6 << 20);
+    /// assert!(d.report().reason.contains("block index"), "{}", d.report().reason);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn with_index(mut self, index: crate::index::Located) -> Self {
+        if self.total_in == 0 {
+            self.preset = Some(index);
+        }
+        self
+    }
+
+    /// Starts decoding the current member from `loc` (its offsets counted from the
+    /// member's start; `header` bytes of it were consumed, the first `skip` bytes of the
+    /// deflate data are not yet).
+    fn start_indexed(&mut self, loc: crate::index::Located, header: usize, skip: usize) {
+        if self.threads < 2 || self.device.is_some() || loc.data_start != header + skip {
+            return;
+        }
+        if loc.index.total_uncompressed() > self.limit.saturating_sub(self.total_out) {
+            // Over the limit: the ordinary path reports it where it happens.
+            return;
+        }
+        let Some(m) = crate::parallel_decompress::IndexedMember::new(self.format, loc, skip, self.threads)
+        else {
+            return;
+        };
+        let detail = format!(
+            "block index: {} piece group(s) decoded in parallel on {} thread(s)",
+            m.groups(),
+            m.threads()
+        );
+        if !self.report.reason.contains("block index") {
+            self.report.reason.push_str("; ");
+            self.report.reason.push_str(&detail);
+        }
+        self.report.engine = Engine::Software(Library::Libdeflate);
+        self.report.threads = self.report.threads.max(m.threads());
+        self.indexed = Some(Box::new(m));
+    }
+
+    /// At the start of a stream's deflate data: an index given by the caller, else a
+    /// leading carrier (zlib, raw deflate) in `input` — recognised when this call's input
+    /// holds it whole (about 8 bytes per index byte, ~1 KiB for 16 pieces; any reader's
+    /// buffer does), else the stream decodes sequentially.
+    fn probe_index(&mut self, input: &[u8]) {
+        self.probed = true;
+        if self.threads < 2 {
+            return;
+        }
+        let hl = crate::format::header(self.format, 0, &GzipHeader::default()).map_or(0, |h| h.len());
+        if let Some(loc) = self.preset.take() {
+            let skip = loc.data_start.saturating_sub(self.header_len.unwrap_or(hl));
+            let header = loc.data_start - skip;
+            return self.start_indexed(loc, header, skip);
+        }
+        if self.format == Format::Gzip {
+            return;
+        }
+        if let Some((index, n)) = crate::index::parse_carrier(input) {
+            if !index.last_final || index.kind != crate::index::CheckKind::for_format(self.format) {
+                return;
+            }
+            let Some(body_end) = usize::try_from(index.total_compressed())
+                .ok()
+                .and_then(|c| c.checked_add(hl + n))
+            else {
+                return;
+            };
+            let loc = crate::index::Located {
+                index,
+                data_start: hl + n,
+                body_end,
+            };
+            self.start_indexed(loc, hl, n);
+        }
     }
 
     /// Places device inputs as `dma` says.
@@ -480,8 +654,9 @@ impl Decompressor {
                 if !self.fallback || self.member_in > 0 || self.member_out > 0 {
                     return Err(Error::StreamLost(e));
                 }
-                self.raw = Some(software::raw_decompressor(Library::Isal, self.format));
-                self.report.engine = Engine::Software(Library::Isal);
+                let lib = software::choose(Direction::Decompress, 0, Mode::Stream).0;
+                self.raw = Some(software::raw_decompressor(lib, self.format)?);
+                self.report.engine = Engine::Software(lib);
                 self.report.fell_back = true;
                 self.report.reason = format!("device failed before any output ({e}); redone in software");
                 self.body_step(input, output)
@@ -523,6 +698,78 @@ impl Decompressor {
         r
     }
 
+    /// Like [`Decompressor::decompress`], but returns the output as a slice instead of
+    /// always copying it into the caller's buffer: a member decoded in parallel from its
+    /// block index lends the decoded bytes from its own buffers (the rest of one group of
+    /// pieces, possibly many MiB, each checked against the index before it is lent);
+    /// everything else is decoded into `scratch`, as `decompress` would. The slice is
+    /// valid until the next call; `Progress::produced` is its length.
+    ///
+    /// ```
+    /// use uadk_zip::{compress, Decompressor, Format};
+    /// let z = compress(b"hello", Format::Gzip).unwrap();
+    /// let mut d = Decompressor::software(Format::Gzip);
+    /// let mut scratch = [0u8; 16];
+    /// let (p, out) = d.decompress_lend(&z, &mut scratch).unwrap();
+    /// assert!(p.done);
+    /// assert_eq!(out, b"hello");
+    /// ```
+    pub fn decompress_lend<'a>(
+        &'a mut self,
+        input: &[u8],
+        scratch: &'a mut [u8],
+    ) -> Result<(Progress, &'a [u8])> {
+        if !(self.state == DState::Body && self.probed && self.indexed.is_some()) {
+            let p = self.decompress(input, scratch)?;
+            let n = p.produced;
+            return Ok((p, &scratch[..n]));
+        }
+        let m = self.indexed.as_mut().expect("checked above");
+        let (consumed, done, range) = match m.lend(input) {
+            Ok(r) => r,
+            Err(e) => {
+                if let Some(c) = &self.counters {
+                    c.error();
+                }
+                return Err(e);
+            }
+        };
+        let n = range.len();
+        self.total_in += consumed as u64;
+        self.member_in += consumed as u64;
+        self.member_out += n as u64;
+        self.total_out += n as u64;
+        if self.total_out > self.limit {
+            if let Some(c) = &self.counters {
+                c.error();
+            }
+            return Err(Error::OutputLimit { limit: self.limit });
+        }
+        let progress = Progress {
+            consumed,
+            produced: n,
+            done,
+        };
+        if done {
+            self.indexed = None;
+            self.member_done();
+            return Ok((progress, &[]));
+        }
+        let m = self.indexed.as_ref().expect("still decoding");
+        Ok((progress, m.lent(range)))
+    }
+
+    /// A member's body ended: count it and go on to the next member (gzip) or the end.
+    fn member_done(&mut self) {
+        self.members += 1;
+        self.raw = None;
+        self.state = if self.format == Format::Gzip {
+            DState::MemberEnd
+        } else {
+            DState::Done
+        };
+    }
+
     fn decompress_inner(&mut self, input: &[u8], output: &mut [u8]) -> Result<Progress> {
         let mut ip = 0;
         let mut op = 0;
@@ -533,6 +780,30 @@ impl Decompressor {
                         break;
                     }
                     ip += self.read_header(&input[ip..])?;
+                }
+                DState::Body if !self.probed || self.indexed.is_some() => {
+                    if !self.probed {
+                        self.probe_index(&input[ip..]);
+                        continue;
+                    }
+                    let m = self.indexed.as_mut().expect("checked above");
+                    let st = m.step(&input[ip..], &mut output[op..])?;
+                    ip += st.consumed;
+                    op += st.produced;
+                    self.member_in += st.consumed as u64;
+                    self.member_out += st.produced as u64;
+                    self.total_out += st.produced as u64;
+                    if self.total_out > self.limit {
+                        return Err(Error::OutputLimit { limit: self.limit });
+                    }
+                    if st.done {
+                        self.indexed = None;
+                        self.member_done();
+                    }
+                    // The step took what input it could and waited when there was nothing
+                    // else to do: calling it again at once would only wait (or make the
+                    // caller's next bytes wait) for the next group.
+                    break;
                 }
                 DState::Body => {
                     let remaining = self.limit.saturating_sub(self.total_out);
@@ -554,13 +825,7 @@ impl Decompressor {
                         return Err(Error::OutputLimit { limit: self.limit });
                     }
                     if s.done {
-                        self.members += 1;
-                        self.raw = None;
-                        self.state = if self.format == Format::Gzip {
-                            DState::MemberEnd
-                        } else {
-                            DState::Done
-                        };
+                        self.member_done();
                         break;
                     }
                     if s.consumed == 0 && s.produced == 0 {
@@ -628,7 +893,15 @@ impl Decompressor {
                         if self.gzip.is_none() {
                             self.gzip = Some(h);
                         }
+                        let found = (self.threads > 1 && self.preset.is_none())
+                            .then(|| crate::index::locate_at_start(Format::Gzip, &self.hdr[..len]))
+                            .flatten();
+                        self.header_len = Some(len);
                         self.start_body()?;
+                        if let Some(loc) = found {
+                            self.probed = true;
+                            self.start_indexed(loc, len, 0);
+                        }
                         Ok(len - before)
                     }
                     None if need_more(self.hdr.len()) => Err(Error::corrupt(
@@ -645,6 +918,8 @@ impl Decompressor {
         self.hdr.clear();
         self.member_in = 0;
         self.member_out = 0;
+        self.probed = false;
+        self.indexed = None;
         let mut raw = None;
         if let Some(dev) = &self.device {
             match dev.decompressor_for(self.format, &self.dma) {
@@ -657,7 +932,10 @@ impl Decompressor {
                 Err(e) => return Err(Error::Device(e.to_string())),
             }
         }
-        self.raw = Some(raw.unwrap_or_else(|| software::raw_decompressor(self.library, self.format)));
+        self.raw = Some(match raw {
+            Some(r) => r,
+            None => software::raw_decompressor(self.library, self.format)?,
+        });
         self.state = DState::Body;
         Ok(())
     }
@@ -785,7 +1063,7 @@ impl Decompressor {
     ///
     /// ```
     /// let d = uadk_zip::Decompressor::software(uadk_zip::Format::Gzip);
-    /// assert_eq!(d.report().engine.to_string(), "software:isa-l");
+    /// assert!(d.report().reason.contains("streaming inflater"), "{}", d.report().reason);
     /// ```
     pub fn report(&self) -> &Report {
         &self.report

@@ -157,13 +157,13 @@ proptest! {
 fn every_library_round_trips_and_interoperates_with_zlib() {
     let data = make(Kind::Mixed, 1 << 20, 7);
     for f in [Format::Deflate, Format::Zlib, Format::Gzip] {
-        for lib in Library::ALL {
+        for lib in Library::ALL.into_iter().filter(|l| l.available()) {
             for level in [1, 6, 9] {
                 let Ok(z) = lib.compress(f, level, &data) else {
                     assert!(lib == Library::Isal && level > 3, "{lib} L{level}");
                     continue;
                 };
-                for reader in Library::ALL {
+                for reader in Library::ALL.into_iter().filter(|l| l.available()) {
                     let back = reader.decompress(f, &z, u64::MAX).unwrap();
                     assert!(back == data, "{lib} L{level} {f} read by {reader}");
                 }
@@ -220,7 +220,13 @@ fn into_buffer_calls_report_sizes() {
 fn reports_and_counters_say_what_ran() {
     let s = session(Format::Zlib, 1, 2);
     let (_, r) = s.compress_report(&make(Kind::Text, 1000, 1)).unwrap();
-    assert_eq!(r.engine.to_string(), "software:isa-l");
+    let l1 = uadk_zip::software::choose(
+        uadk_zip::Direction::Compress,
+        1,
+        uadk_zip::software::Mode::OneShot,
+    )
+    .0;
+    assert_eq!(r.engine.to_string(), format!("software:{l1}"));
     assert!(r.reason.contains("software backend requested"), "{}", r.reason);
     let (_, r) = s.compress_report(&make(Kind::Text, 4 << 20, 1)).unwrap();
     assert_eq!(r.threads, 2);

@@ -26,7 +26,7 @@ use super::stream::comp_cap;
 use super::ZipDevice;
 use crate::backend::{Direction, Engine, Report};
 use crate::error::{Error, Result};
-use crate::format::{combine, header, trailer, trailer_len, Check};
+use crate::format::trailer_len;
 use crate::session::Inner;
 use std::sync::Arc;
 use std::time::Duration;
@@ -102,19 +102,24 @@ pub(crate) fn compress(inner: &Inner, input: &[u8]) -> Result<Option<(Vec<u8>, R
     let nq = queues.len();
     give_back(queues, &owners);
     let body = r?;
-    let mut out = header(format, cfg.level, &cfg.gzip_header)?;
-    let hdr = out.len();
-    out.reserve(body.0.iter().map(|b| b.out.len()).sum::<usize>() + 8);
-    let mut check = Check::new(format).value();
-    for b in &body.0 {
-        out.extend_from_slice(&b.out);
-        check = if b.start == 0 {
-            b.check
-        } else {
-            combine(format, check, b.check, b.len as u64)
-        };
-    }
-    out.extend_from_slice(&trailer(format, check, input.len() as u64));
+    // One stream with the block index (crate::index): raw deflate blocks get a CPU CRC-32
+    // for it (the device's checksum word is the format's: adler32 / crc32 for zlib / gzip).
+    let kind = crate::index::CheckKind::for_format(format);
+    let parts: Vec<crate::parallel::Part> = body
+        .0
+        .into_iter()
+        .map(|b| crate::parallel::Part {
+            check: if format == crate::Format::Deflate && cfg.index {
+                kind.of(&input[b.start..b.start + b.len])
+            } else {
+                b.check
+            },
+            len: b.len as u64,
+            bytes: b.out,
+            needs_window: false,
+        })
+        .collect();
+    let out = crate::parallel::join(cfg, kind, &parts, input.len() as u64)?;
     let report = Report {
         engine: Engine::Device(names.join("+")),
         reason: format!(
@@ -122,13 +127,16 @@ pub(crate) fn compress(inner: &Inner, input: &[u8]) -> Result<Option<(Vec<u8>, R
             inner.comp.reason,
             body.1 / 1024,
             body.2
-        ),
+        ) + if cfg.index && parts.len() > 1 {
+            ", with a block index"
+        } else {
+            ""
+        },
         fell_back: false,
         threads: nq,
         uncompressed: input.len() as u64,
         compressed: out.len() as u64,
     };
-    debug_assert!(out.len() >= hdr);
     Ok(Some((out, report)))
 }
 

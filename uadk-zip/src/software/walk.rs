@@ -596,7 +596,7 @@ mod tests {
             for level in [0, 1, 6, 9] {
                 streams.push(zlib::compress(Format::Deflate, level, &input).unwrap());
             }
-            if !input.is_empty() {
+            if !input.is_empty() && Library::Isal.available() {
                 streams.push(Library::Isal.compress(Format::Deflate, 1, &input).unwrap());
             }
             for (si, s) in streams.into_iter().enumerate() {
