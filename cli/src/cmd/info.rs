@@ -128,17 +128,147 @@ fn print_devices(d: &uadk_core::discovery::Discovery) {
     }
 }
 
+/// One software-engine choice: what it is for, the engine, why, and the CPU features the
+/// rule needed.
+struct EngineRow {
+    area: &'static str,
+    what: String,
+    engine: String,
+    features: String,
+    why: String,
+}
+
+/// The zip operations of the engine table, as (label, direction, level, mode).
+const ZIP_OPS: [(&str, uadk_zip::Direction, u32, uadk_zip::software::Mode); 8] = {
+    use uadk_zip::software::Mode::{OneShot, Stream};
+    use uadk_zip::Direction::{Compress, Decompress};
+    [
+        ("compress one-shot L0", Compress, 0, OneShot),
+        ("compress one-shot L1-3", Compress, 1, OneShot),
+        ("compress one-shot L4-9", Compress, 6, OneShot),
+        ("compress stream L0", Compress, 0, Stream),
+        ("compress stream L1-3", Compress, 1, Stream),
+        ("compress stream L4-9", Compress, 6, Stream),
+        ("decompress one-shot", Decompress, 0, OneShot),
+        ("decompress stream", Decompress, 0, Stream),
+    ]
+};
+
+/// The software engine chosen for every crypto algorithm and zip operation on this CPU
+/// (and with the optional libraries found), with the reason.
+fn engine_rows() -> Vec<EngineRow> {
+    let mut rows = Vec::new();
+    for alg in uadk_crypto::Algorithm::all() {
+        let row = match uadk_crypto::software::select::choose(alg) {
+            Ok(c) => EngineRow {
+                area: "crypto",
+                what: alg.name().to_string(),
+                engine: c.provider.to_string(),
+                features: c
+                    .features()
+                    .iter()
+                    .map(|f| f.name())
+                    .collect::<Vec<_>>()
+                    .join("+"),
+                why: c.why(),
+            },
+            Err(e) => EngineRow {
+                area: "crypto",
+                what: alg.name().to_string(),
+                engine: "error".into(),
+                features: String::new(),
+                why: e.to_string(),
+            },
+        };
+        rows.push(row);
+    }
+    for (label, dir, level, mode) in ZIP_OPS {
+        let (lib, why) = uadk_zip::software::choose(dir, level, mode);
+        let mapped = uadk_zip::software::stream_level(level);
+        let engine = if mode == uadk_zip::software::Mode::Stream
+            && lib == uadk_zip::software::Library::ZlibRs
+            && mapped != level
+        {
+            format!("{lib} (its level {mapped})")
+        } else {
+            lib.to_string()
+        };
+        rows.push(EngineRow {
+            area: "zip",
+            what: label.to_string(),
+            engine,
+            features: String::new(),
+            why: why.to_string(),
+        });
+    }
+    rows
+}
+
+/// The `"engines"` object of `uadk info --json`.
+fn engines_json() -> serde_json::Value {
+    let cpu = uadk_core::sys::cpu::CpuFeatures::detect();
+    json!({
+        "cpu": uadk_core::sys::cpu::model_name(),
+        "cpu_features": cpu.iter().map(|f| f.name()).collect::<Vec<_>>(),
+        "isal": match uadk_zip::software::isal_status() {
+            Ok(()) => json!({"loaded": true}),
+            Err(why) => json!({"loaded": false, "why": why}),
+        },
+        "choices": engine_rows().iter().map(|r| json!({
+            "area": r.area, "what": r.what, "engine": r.engine,
+            "cpu_features": r.features, "why": r.why,
+        })).collect::<Vec<_>>(),
+    })
+}
+
+fn print_engines() {
+    let cpu = uadk_core::sys::cpu::CpuFeatures::detect();
+    println!("Software engines (chosen for this CPU; force one with UADK_ENGINE_<ALG>=name)");
+    println!("  CPU: {}", uadk_core::sys::cpu::model_name());
+    println!("  features: {cpu}");
+    match uadk_zip::software::isal_status() {
+        Ok(()) => println!("  ISA-L: loaded (libisal.so.2)"),
+        Err(why) => println!("  ISA-L: not available: {why}; zip falls back to the next fastest library"),
+    }
+    // Long reasons are printed once each, numbered.
+    let mut notes: Vec<String> = Vec::new();
+    for r in engine_rows() {
+        let i = match notes.iter().position(|n| *n == r.why) {
+            Some(i) => i,
+            None => {
+                notes.push(r.why.clone());
+                notes.len() - 1
+            }
+        };
+        let feats = if r.features.is_empty() {
+            String::new()
+        } else {
+            format!(" [{}]", r.features)
+        };
+        println!("  {:<6} {:<24} {}{feats} ({})", r.area, r.what, r.engine, i + 1);
+    }
+    println!("  why:");
+    for (i, n) in notes.iter().enumerate() {
+        println!("  ({}) {n}", i + 1);
+    }
+}
+
 /// Runs `uadk info`.
 pub fn run(a: Args) -> Result<()> {
     let probe = MachineProbe::read();
     if a.json {
         let devices = uadk_core::discovery::scan(&uadk_core::discovery::Roots::from_env());
-        let out = json!({ "pool": pool_json(&probe), "devices": devices_json(&devices) });
+        let out = json!({
+            "pool": pool_json(&probe),
+            "devices": devices_json(&devices),
+            "engines": engines_json(),
+        });
         println!("{}", serde_json::to_string_pretty(&out)?);
     } else {
         print_pool(&probe);
         let devices = uadk_core::discovery::scan(&uadk_core::discovery::Roots::from_env());
         print_devices(&devices);
+        print_engines();
     }
     Ok(())
 }

@@ -1,6 +1,10 @@
 //! `uadk bench crypto`: ciphers, digests, HMAC and AEAD in MB/s and ops/s, ours
-//! (`"impl":"uadk"`) against OpenSSL (`"impl":"openssl"`) in the same run, plus the
-//! selected provider without our session layer (`"impl":"direct"`, the framework's cost).
+//! (`"impl":"uadk"`) against OpenSSL (`"impl":"openssl"`) and every other candidate engine
+//! of the software table (`"impl":"ring"`, `"aws-lc-rs"`, `"rustcrypto"`, and for HMAC
+//! `"openssl-digest"`) in the same run, plus the selected provider without our session layer
+//! (`"impl":"direct"`, the framework's cost). The table's `vs best other` column is ours
+//! against the fastest of the others: below 1.0 the engine table is wrong for this CPU
+//! (`UADK_ENGINE_<ALG>=name` overrides it).
 //!
 //! With `--backend device` (or `auto` when a SEC device is found) the `uadk` rows run on
 //! the SEC device found under `UADK_SYSFS_ROOT`/`UADK_DEV_ROOT` (a real device, or an
@@ -230,11 +234,19 @@ pub fn print_human(r: &Report) {
             .find(|x| x["alg"] == alg && x["impl"] == imp)
             .and_then(|x| x[key].as_f64())
     };
+    // The fastest other implementation of `alg` (OpenSSL and every candidate engine).
+    let best = |alg: &str| {
+        rows.iter()
+            .filter(|x| {
+                x["alg"] == alg
+                    && !["uadk", "uadk-batch", "direct"].contains(&x["impl"].as_str().unwrap_or(""))
+            })
+            .filter_map(|x| Some((x["mb_per_s"].as_f64()?, x["impl"].as_str()?.to_string())))
+            .max_by(|a, b| a.0.total_cmp(&b.0))
+    };
     let mut table = Vec::new();
-    for row in rows
-        .iter()
-        .filter(|x| x["impl"] == "uadk" || x["impl"] == "uadk-batch")
-    {
+    // Ours first, then OpenSSL and every candidate engine of the table beside it.
+    for row in rows.iter().filter(|x| x["impl"] != "direct") {
         let alg = row["alg"].as_str().unwrap_or("?");
         let imp = row["impl"].as_str().unwrap_or("?");
         let mb = row["mb_per_s"].as_f64().unwrap_or(0.0);
@@ -256,6 +268,10 @@ pub fn print_human(r: &Report) {
         let engine = row["engine_ns"]
             .as_f64()
             .map_or("-".to_string(), |e| format!("{:.1}", e / 1000.0));
+        let vs_best = match (imp, best(alg)) {
+            ("uadk", Some((b, name))) if row["backend"] == "software" => format!("x{:.2} {name}", mb / b),
+            _ => "-".to_string(),
+        };
         table.push(vec![
             alg.to_string(),
             imp.to_string(),
@@ -266,6 +282,7 @@ pub fn print_human(r: &Report) {
             format!("{:.0}", row["ops_per_s"].as_f64().unwrap_or(0.0)),
             get(alg, "openssl", "mb_per_s").map_or("-".into(), |o| format!("{o:.0}")),
             vs,
+            vs_best,
             engine,
             cost,
             row["detail"].as_str().unwrap_or("").to_string(),
@@ -282,6 +299,7 @@ pub fn print_human(r: &Report) {
             "ops/s",
             "openssl MB/s",
             "vs openssl",
+            "vs best other",
             "engine µs",
             "overhead",
             "route",

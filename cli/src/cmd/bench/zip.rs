@@ -456,6 +456,10 @@ pub fn measure_on(a: &Args, emu: Option<&uadk_emu::Emulator>) -> Result<Report> 
     };
     let mut rep = Report::new("zip");
     rep.set("input", json!({"source": source, "bytes": n}));
+    if let Err(why) = uadk_zip::software::isal_status() {
+        // No isa-l rows then; ours runs the next fastest library and its rows say which.
+        rep.set("isal", json!(format!("not available: {why}")));
+    }
     rep.set("format", json!(format.name()));
     let mut rows: Vec<Value> = Vec::new();
     let mut parallel = Vec::new();
@@ -475,9 +479,10 @@ pub fn measure_on(a: &Args, emu: Option<&uadk_emu::Emulator>) -> Result<Report> 
         // One-shot decompression (ours and peers) writes into one reused caller buffer:
         // buffer-to-buffer speed, without the page faults of a fresh 100 MB allocation.
         let obuf = RefCell::new(vec![0u8; n]);
+        // Every library that can run here (ISA-L only when libisal.so.2 is installed).
         let peers: Vec<(Library, Session)> = Library::ALL
             .iter()
-            .filter(|&&l| l != Library::Zlib)
+            .filter(|&&l| l != Library::Zlib && l.available())
             .map(|&l| Ok((l, session(format, level, Backend::Software, 1, Some(l))?)))
             .collect::<Result<_>>()?;
         let mut cases: Vec<Case<'_>> = Vec::new();
@@ -518,7 +523,7 @@ pub fn measure_on(a: &Args, emu: Option<&uadk_emu::Emulator>) -> Result<Report> 
             Some(deng),
             Box::new(|| stream_decompress(&ours, &z, &mut obuf.borrow_mut())),
         ));
-        for lib in Library::ALL {
+        for lib in Library::ALL.into_iter().filter(|l| l.available()) {
             let s = peers.iter().find(|(l, _)| *l == lib).map(|(_, s)| s);
             for mode in [Mode::OneShot, Mode::Stream] {
                 let m = if mode == Mode::OneShot {
@@ -665,6 +670,11 @@ pub fn measure_on(a: &Args, emu: Option<&uadk_emu::Emulator>) -> Result<Report> 
                 "single_mb_per_s": n as f64 / s1 / 1e6, "parallel_mb_per_s": n as f64 / sp / 1e6,
                 "single_cpu_s": c1, "parallel_cpu_s": cp,
                 "speedup_bound_idle": a.threads as f64 * c1 / cp}));
+            // Decompression of that indexed stream on N threads / device queues.
+            let (drows, dpar) =
+                parallel_decompress_rows(format, level, &data, &zp, pb, a.threads, ms, emu, &roots)?;
+            rows.extend(drows);
+            parallel.push(dpar);
         }
     }
     if !parallel.is_empty() {
@@ -678,6 +688,235 @@ pub fn measure_on(a: &Args, emu: Option<&uadk_emu::Emulator>) -> Result<Report> 
         rep.push(r);
     }
     Ok(rep)
+}
+
+/// `--threads N` decompression rows: `z`, the parallel compressor's indexed stream of
+/// `data`, decoded by ours on N threads (software: cores; `--backend device`: one request
+/// per index group over every device queue) against ours on one thread (device: one device
+/// stream) and libdeflate alone (one thread), wall time, each the fastest of its passes.
+/// Software cases run in turns (round robin) so all see the same load; device cases run
+/// one after the other and carry the emulator engines' busy time.
+#[allow(clippy::too_many_arguments)]
+fn parallel_decompress_rows(
+    format: Format,
+    level: u32,
+    data: &[u8],
+    z: &[u8],
+    backend: Backend,
+    threads: usize,
+    ms: f64,
+    emu: Option<&uadk_emu::Emulator>,
+    roots: &Roots,
+) -> Result<(Vec<Value>, Value)> {
+    let n = data.len();
+    let single = session(format, level, backend, 1, None)?;
+    let par = session(format, level, backend, threads, None)?;
+    let pieces = uadk_zip::index::locate(format, z).map_or(0, |l| l.index.entries.len());
+    let (back, rp) = par.decompress_report(z)?;
+    if back != data {
+        bail!("parallel decompression mismatch at level {level}");
+    }
+    let r1 = single.decompress_report(z)?.1;
+    let obuf = RefCell::new(vec![0u8; n]);
+    let device = backend == Backend::Device;
+    // Device decodes go through the Vec API (the indexed device path); software ones write
+    // into one reused caller buffer, as the single-thread rows do.
+    let run = |s: &Session| -> Result<usize> {
+        if device {
+            Ok(s.decompress(z)?.len())
+        } else {
+            Ok(s.decompress_into(z, &mut obuf.borrow_mut())?)
+        }
+    };
+    let mut cases: Vec<Case<'_>> = vec![
+        Case::new(
+            "decompress",
+            "oneshot",
+            "uadk",
+            r1.engine.kind(),
+            Some(r1.engine.to_string()),
+            Box::new(|| run(&single)),
+        ),
+        Case::new(
+            "decompress",
+            "oneshot",
+            "uadk",
+            rp.engine.kind(),
+            Some(rp.engine.to_string()),
+            Box::new(|| run(&par)),
+        ),
+        Case::new(
+            "decompress",
+            "oneshot",
+            "libdeflate",
+            "software",
+            None,
+            Box::new(|| Ok(Library::Libdeflate.decompress_into(format, z, &mut obuf.borrow_mut())?)),
+        ),
+    ];
+    let mut busy = [None; 3];
+    let results: Vec<(f64, usize)> = if device {
+        // Engine busy time of every emulated device, summed.
+        let engines = |e: &Engine| -> Vec<String> {
+            match e {
+                Engine::Device(names) => names.split('+').map(str::to_string).collect(),
+                Engine::Software(_) => Vec::new(),
+            }
+        };
+        let all: Vec<String> = {
+            let mut v = engines(&r1.engine);
+            v.extend(engines(&rp.engine));
+            v.sort();
+            v.dedup();
+            v
+        };
+        let total_busy = || -> Option<u64> {
+            all.iter()
+                .map(|d| engine_counters(emu, roots, d).map(|c| c.1))
+                .sum()
+        };
+        let mut v = Vec::new();
+        for (i, c) in cases.iter_mut().enumerate() {
+            let b0 = total_busy();
+            let mut runs = 0u32;
+            let (secs, len) = time(Clock::Wall, ms, || {
+                runs += 1;
+                (c.run)()
+            })?;
+            std::thread::sleep(std::time::Duration::from_millis(20));
+            if let (Some(b0), Some(b1)) = (b0, total_busy()) {
+                busy[i] = Some(b1.saturating_sub(b0) as f64 / 1e9 / f64::from(runs.max(1)));
+            }
+            v.push((secs, len));
+        }
+        v
+    } else {
+        round_robin_cases(Clock::Wall, ms, &mut cases)?
+    };
+    let thr = [1, threads, 1];
+    let mut rows = Vec::new();
+    for (i, (c, (secs, len))) in cases.iter().zip(&results).enumerate() {
+        if *len != n {
+            bail!("{} decompressed {len} of {n} bytes", c.imp);
+        }
+        let mut row = Row {
+            op: c.op,
+            mode: c.mode,
+            level,
+            imp: c.imp,
+            backend: c.backend,
+            threads: thr[i],
+            secs: *secs,
+            len: n,
+            ratio: n as f64 / z.len() as f64,
+            clock: Clock::Wall,
+            engine: c.engine.clone(),
+        }
+        .json();
+        if let Some(b) = busy[i] {
+            row["engine_busy_s"] = json!(b);
+        }
+        rows.push(row);
+    }
+    let cpu_per_run = |f: &mut dyn FnMut() -> Result<usize>| -> Result<f64> {
+        let mut runs = 0u32;
+        let c0 = cputime::process_secs();
+        time(Clock::Wall, ms, || {
+            runs += 1;
+            f()
+        })?;
+        Ok((cputime::process_secs() - c0) / f64::from(runs.max(1)))
+    };
+    // Foreign gzip (the system zlib's, no index): speculative parallel decoding against
+    // ours on one thread, in turns.
+    let mut foreign = Value::Null;
+    if format == Format::Gzip && !device {
+        let zf = Library::Zlib.compress(format, level, data)?;
+        let spec = Session::new(Config {
+            format,
+            level,
+            backend,
+            threads,
+            foreign_parallel: true,
+            max_output: u64::MAX,
+            ..Config::default()
+        })?;
+        let par = &spec;
+        let (back, rf) = par.decompress_report(&zf)?;
+        if back != data {
+            bail!("foreign gzip decompression mismatch at level {level}");
+        }
+        let mut fcases: Vec<Case<'_>> = vec![
+            Case::new(
+                "decompress",
+                "foreign",
+                "uadk",
+                "software",
+                None,
+                Box::new(|| Ok(single.decompress_into(&zf, &mut obuf.borrow_mut())?)),
+            ),
+            Case::new(
+                "decompress",
+                "foreign",
+                "uadk",
+                "software",
+                Some(rf.reason.clone()),
+                Box::new(|| Ok(par.decompress_into(&zf, &mut obuf.borrow_mut())?)),
+            ),
+        ];
+        let fr = round_robin_cases(Clock::Wall, ms, &mut fcases)?;
+        for (i, (c, (secs, _))) in fcases.iter().zip(&fr).enumerate() {
+            rows.push(
+                Row {
+                    op: c.op,
+                    mode: c.mode,
+                    level,
+                    imp: c.imp,
+                    backend: c.backend,
+                    threads: [1, threads][i],
+                    secs: *secs,
+                    len: n,
+                    ratio: n as f64 / zf.len() as f64,
+                    clock: Clock::Wall,
+                    engine: None,
+                }
+                .json(),
+            );
+        }
+        let fc1 = cpu_per_run(&mut || Ok(single.decompress_into(&zf, &mut obuf.borrow_mut())?))?;
+        let fcp = cpu_per_run(&mut || Ok(par.decompress_into(&zf, &mut obuf.borrow_mut())?))?;
+        foreign = json!({"speedup_vs_single": fr[0].0 / fr[1].0, "input_bytes": zf.len(),
+            "single_cpu_s": fc1, "parallel_cpu_s": fcp, "speedup_bound_idle": threads as f64 * fc1 / fcp,
+            "parallel": rf.reason.contains("speculatively"), "reason": rf.reason});
+    }
+    let (s1, sp, sl) = (results[0].0, results[1].0, results[2].0);
+    // Process CPU time per run: what the split costs in work whatever else runs (N threads
+    // on N idle cores give at most N x single_cpu / parallel_cpu).
+    let (c1, cp) = if device {
+        (f64::NAN, f64::NAN)
+    } else {
+        (
+            cpu_per_run(&mut || run(&single))?,
+            cpu_per_run(&mut || run(&par))?,
+        )
+    };
+    let mut summary = json!({"op": "decompress", "level": level, "threads": threads,
+        "index_pieces": pieces, "engine": rp.engine.to_string(), "reason": rp.reason,
+        "speedup_vs_single": s1 / sp, "speedup_vs_libdeflate": sl / sp,
+        "single_mb_per_s": n as f64 / s1 / 1e6, "parallel_mb_per_s": n as f64 / sp / 1e6,
+        "libdeflate_mb_per_s": n as f64 / sl / 1e6, "foreign_gzip": foreign});
+    if !device {
+        summary["single_cpu_s"] = json!(c1);
+        summary["parallel_cpu_s"] = json!(cp);
+        summary["speedup_bound_idle"] = json!(threads as f64 * c1 / cp);
+    }
+    if let (Some(b1), Some(bp)) = (busy[0], busy[1]) {
+        // Engine-parallel time: the busy time of all engines over the wall time.
+        summary["engine_busy_single_s"] = json!(b1);
+        summary["engine_busy_parallel_s"] = json!(bp);
+        summary["engines_in_parallel"] = json!(bp / sp);
+    }
+    Ok((rows, summary))
 }
 
 /// Prints the report as a table with the speed ratio to zlib.
@@ -737,6 +976,9 @@ pub fn print_human(r: &Report) {
     }
     if let Some(d) = r.to_json().get("device") {
         println!("  device: {d}");
+    }
+    if let Some(i) = r.to_json().get("isal").and_then(Value::as_str) {
+        println!("  isa-l: {i}");
     }
 }
 
