@@ -33,6 +33,9 @@ enum Cmd {
     Info(cmd::info::Args),
     /// Measure against peers in the same run (no subcommand: every available benchmark).
     Bench(cmd::bench::Args),
+    /// Measure every software engine candidate on this CPU and report where the engine
+    /// tables' choice is not the fastest (`--strict`: exit 1 then).
+    Calibrate(cmd::calibrate::Args),
     /// Compress files to .gz like gzip (-1..-9, -c -d -f -k -l -n -N -q -r -t -v); outputs
     /// appear complete or not at all; stdin to stdout without FILE.
     Compress(cmd::compress::CompressArgs),
@@ -66,6 +69,9 @@ fn main() {
     let r = match cli.cmd {
         Cmd::Info(a) => ok(cmd::info::run(a)),
         Cmd::Bench(a) => ok(cmd::bench::run(a)),
+        Cmd::Calibrate(a) => {
+            cmd::calibrate::run(a).map(|right| if right { Status::Ok } else { Status::Error })
+        }
         Cmd::Compress(a) => cmd::compress::compress(a),
         Cmd::Decompress(a) => cmd::compress::decompress(a),
         Cmd::Digest(a) => cmd::crypto::digest(a),
