@@ -67,6 +67,17 @@ enum Msg {
     Stream(Box<StreamGcm>),
 }
 
+/// A TLS 1.2 record header set with `tlsaad`, waiting for its record (the next update).
+#[derive(Clone, Copy)]
+enum TlsAad {
+    /// The header, its length corrected for the explicit IV (and the tag when opening).
+    Header([u8; TLS_AAD_LEN]),
+    /// A 13-byte header whose length cannot hold the explicit IV (and tag): the control
+    /// failed, and the context still takes the next update as a record and fails it, as
+    /// OpenSSL's own GCM does (it never becomes ordinary GCM data under the record's IV).
+    TooShort,
+}
+
 /// A GCM context.
 #[derive(Clone)]
 pub struct GcmCtx {
@@ -82,7 +93,7 @@ pub struct GcmCtx {
     msg_iv: Zeroizing<[u8; MAX_IV]>,
     iv_state: IvState,
     iv_gen: bool,
-    tls_aad: Option<[u8; TLS_AAD_LEN]>,
+    tls_aad: Option<TlsAad>,
     tls_aad_pad: usize,
     tls_enc_records: u64,
     taglen: Option<usize>,
@@ -534,8 +545,14 @@ impl GcmCtx {
 
     #[inline(never)]
     fn tls_record(&mut self, io: Io<'_>) -> Res<usize> {
-        let aad = self.tls_aad.take().expect("checked by the caller");
+        let header = self.tls_aad.take().expect("checked by the caller");
         self.iv_state = IvState::Finished;
+        let TlsAad::Header(aad) = header else {
+            return err(
+                ossl::PROV_R_INVALID_DATA,
+                "uadk_provider: the TLS record header set before this record was too short",
+            );
+        };
         let Io::InPlace(buf, len) = io else {
             return op_failed("TLS records are processed in place");
         };
@@ -727,6 +744,7 @@ impl GcmCtx {
         let mut len = u16::from_be_bytes([h[11], h[12]]) as usize;
         let fix = TLS_EXPLICIT_IV + if self.enc { 0 } else { TLS_TAG };
         if len < fix {
+            self.tls_aad = Some(TlsAad::TooShort);
             return err(
                 ossl::PROV_R_INVALID_DATA,
                 "uadk_provider: TLS record length too short",
@@ -734,7 +752,7 @@ impl GcmCtx {
         }
         len -= fix;
         h[11..13].copy_from_slice(&(len as u16).to_be_bytes());
-        self.tls_aad = Some(h);
+        self.tls_aad = Some(TlsAad::Header(h));
         self.tls_aad_pad = TLS_TAG;
         Ok(())
     }
