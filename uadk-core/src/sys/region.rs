@@ -11,10 +11,19 @@ use std::ptr::NonNull;
 use std::sync::atomic::{AtomicU16, AtomicU32, AtomicU64};
 
 /// One mapping of shared memory.
+///
+/// Only the process that mapped a region unmaps it. uacce mappings are `VM_DONTCOPY` and the
+/// emulator's are `MADV_DONTFORK` ([`Region::exclude_from_fork`]), so in a forked child the
+/// range is a hole that anything may have filled since (the dynamic loader maps libraries
+/// into such holes: an nginx worker loads `libnss_systemd` there when it switches user). A
+/// child that drops a region it inherited therefore leaves the range alone; unmapping it
+/// would unmap whatever lives there now.
 #[derive(Debug)]
 pub struct Region {
     ptr: NonNull<u8>,
     len: usize,
+    /// The pid that created the mapping, the only process that may unmap it.
+    owner: u32,
 }
 
 // SAFETY: a Region is a plain shared mapping; every access goes through volatile, atomic or
@@ -49,7 +58,11 @@ impl Region {
             return Err(io::Error::last_os_error());
         }
         let ptr = NonNull::new(p as *mut u8).ok_or_else(|| io::Error::other("mmap returned null"))?;
-        Ok(Region { ptr, len })
+        Ok(Region {
+            ptr,
+            len,
+            owner: std::process::id(),
+        })
     }
 
     /// Maps `len` bytes of fresh zeroed anonymous shared memory (used by in-memory fakes).
@@ -72,7 +85,11 @@ impl Region {
             return Err(io::Error::last_os_error());
         }
         let ptr = NonNull::new(p as *mut u8).ok_or_else(|| io::Error::other("mmap returned null"))?;
-        Ok(Region { ptr, len })
+        Ok(Region {
+            ptr,
+            len,
+            owner: std::process::id(),
+        })
     }
 
     /// Keeps the mapping out of child processes (`MADV_DONTFORK`), as the kernel does for
@@ -195,8 +212,12 @@ impl Region {
 
 impl Drop for Region {
     fn drop(&mut self) {
-        // SAFETY: ptr/len describe exactly the mapping created in the constructor, and no
-        // borrow of it can outlive `self`.
+        if std::process::id() != self.owner {
+            // A forked child: the mapping is not ours (see the type's docs).
+            return;
+        }
+        // SAFETY: ptr/len describe exactly the mapping created in the constructor, in this
+        // process, and no borrow of it can outlive `self`.
         unsafe {
             libc::munmap(self.ptr.as_ptr() as *mut libc::c_void, self.len);
         }
@@ -206,6 +227,58 @@ impl Drop for Region {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// What an nginx worker hit: the parent's queue region is a hole in the forked child,
+    /// the loader maps a library into it, and the child's first request drops the inherited
+    /// queue. The library's pages must survive.
+    #[test]
+    fn a_forked_child_never_unmaps_what_now_fills_an_excluded_region() {
+        const LEN: usize = 4 * 4096;
+        let r = Region::anonymous(LEN).unwrap();
+        r.exclude_from_fork().unwrap();
+        r.write_u64_volatile(0, 7);
+        let addr = r.addr();
+        // SAFETY: the child calls only mmap, msync, getpid (in `drop`) and `_exit`.
+        let pid = unsafe { libc::fork() };
+        assert!(pid >= 0, "fork failed");
+        if pid == 0 {
+            // SAFETY: maps fresh anonymous memory only where nothing is mapped
+            // (MAP_FIXED_NOREPLACE fails otherwise): the hole the excluded region left.
+            let p = unsafe {
+                libc::mmap(
+                    addr as *mut libc::c_void,
+                    LEN,
+                    libc::PROT_READ | libc::PROT_WRITE,
+                    libc::MAP_PRIVATE | libc::MAP_ANONYMOUS | libc::MAP_FIXED_NOREPLACE,
+                    -1,
+                    0,
+                )
+            };
+            if p as usize != addr {
+                // SAFETY: ends the child at once.
+                unsafe { libc::_exit(2) };
+            }
+            // SAFETY: `p` is our fresh mapping of LEN bytes.
+            unsafe { *(p as *mut u8) = 0x5a };
+            drop(r);
+            // msync fails with ENOMEM on an unmapped range, without a fault.
+            // SAFETY: only asks the kernel about the range; reads it if still mapped.
+            let ok = unsafe { libc::msync(p, LEN, libc::MS_ASYNC) == 0 && *(p as *const u8) == 0x5a };
+            // SAFETY: ends the child without running the parent's destructors.
+            unsafe { libc::_exit(if ok { 0 } else { 1 }) };
+        }
+        let mut status = 0;
+        // SAFETY: waits for our own child; `status` is a valid out pointer.
+        assert_eq!(unsafe { libc::waitpid(pid, &mut status, 0) }, pid);
+        assert!(libc::WIFEXITED(status), "child status {status:#x}");
+        match libc::WEXITSTATUS(status) {
+            0 => {}
+            1 => panic!("the child's drop unmapped what the loader put in the hole"),
+            c => panic!("the excluded region was not a hole in the child (exit {c})"),
+        }
+        // The parent's mapping is untouched.
+        assert_eq!(r.read_u32_volatile(0), 7);
+    }
 
     #[test]
     fn anonymous_region_round_trips_words_and_bytes() {
