@@ -11,7 +11,10 @@
 //! poller's closure) or a callback.
 //!
 //! Fork: the queue records the opener's pid and the [fork generation](crate::sys::fork);
-//! every operation in a forked child fails with [`Error::ForkedChild`].
+//! every operation in a forked child fails with [`Error::ForkedChild`]. Dropping an inherited
+//! queue in the child neither sends `PUT_Q` nor unmaps its regions (the child has no copy of
+//! them, and the addresses may hold something else by then: see
+//! [`Region`](crate::sys::region::Region)); it only closes the inherited descriptor.
 
 use std::collections::VecDeque;
 use std::sync::atomic::{AtomicBool, AtomicU64, AtomicU8, AtomicUsize, Ordering};
