@@ -76,7 +76,7 @@ pub struct Verdict {
     pub area: &'static str,
     /// Algorithm name, or `compress oneshot L1`-style zip operation.
     pub what: String,
-    /// The library the table chose, and why.
+    /// The library the table chose.
     pub chosen: String,
     /// Why the table chose it.
     pub why: String,
@@ -92,6 +92,34 @@ pub struct Verdict {
     pub verdict: &'static str,
     /// What to do about a `wrong` row (empty when ok).
     pub advice: String,
+}
+
+impl Verdict {
+    /// Judges `chosen` against `others` ([`judge`]); `advice` says what to do about a
+    /// `wrong` row, given the faster candidate.
+    fn new(
+        area: &'static str,
+        what: String,
+        why: String,
+        chosen: &Measured,
+        others: &[Measured],
+        tolerance: f64,
+        advice: impl FnOnce(&Measured) -> String,
+    ) -> Verdict {
+        let (best, ratio, ok) = judge(chosen, others, tolerance);
+        Verdict {
+            area,
+            what,
+            chosen: chosen.name.clone(),
+            why,
+            chosen_mb_per_s: chosen.mb_per_s,
+            fastest: best.name.clone(),
+            fastest_mb_per_s: best.mb_per_s,
+            ratio,
+            verdict: if ok { "ok" } else { "wrong" },
+            advice: if ok { String::new() } else { advice(&best) },
+        }
+    }
 }
 
 /// A candidate's measurement: name and MB/s (and, for compression, its ratio).
@@ -196,27 +224,21 @@ pub fn crypto_verdicts(rows: &[Value], tolerance: f64) -> Result<Vec<Verdict>> {
             mb_per_s: direct,
             ratio: None,
         };
-        let (best, ratio, ok) = judge(&chosen, &others, tolerance);
-        out.push(Verdict {
-            area: "crypto",
-            what: name.to_string(),
-            chosen: chosen.name.clone(),
-            why: choice.why(),
-            chosen_mb_per_s: direct,
-            fastest: best.name.clone(),
-            fastest_mb_per_s: best.mb_per_s,
-            ratio,
-            verdict: if ok { "ok" } else { "wrong" },
-            advice: if ok {
-                String::new()
-            } else {
+        out.push(Verdict::new(
+            "crypto",
+            name.to_string(),
+            choice.why(),
+            &chosen,
+            &others,
+            tolerance,
+            |best| {
                 format!(
                     "{}={} (then check with `uadk bench crypto --alg {name}`)",
                     select::env_var(alg),
                     best.name
                 )
             },
-        });
+        ));
     }
     Ok(out)
 }
@@ -270,27 +292,21 @@ pub fn zip_verdicts(rows: &[Value], tolerance: f64) -> Vec<Verdict> {
             .filter(|r| r["impl"] != "uadk" && r["impl"] != "zlib")
             .map(|r| measured(r))
             .collect();
-        let (best, ratio, ok) = judge(&chosen, &others, tolerance);
-        out.push(Verdict {
-            area: "zip",
-            what: format!("{op} {mode} L{level}"),
-            chosen: chosen.name.clone(),
-            why: why.to_string(),
-            chosen_mb_per_s: chosen.mb_per_s,
-            fastest: best.name.clone(),
-            fastest_mb_per_s: best.mb_per_s,
-            ratio,
-            verdict: if ok { "ok" } else { "wrong" },
-            advice: if ok {
-                String::new()
-            } else {
+        out.push(Verdict::new(
+            "zip",
+            format!("{op} {mode} L{level}"),
+            why.to_string(),
+            &chosen,
+            &others,
+            tolerance,
+            |best| {
                 format!(
                     "{} is faster here at a ratio at least ours; please report this CPU \
                      (`uadk info --json`) with `uadk bench zip --backend software`",
                     best.name
                 )
             },
-        });
+        ));
     }
     out
 }
